@@ -1,0 +1,154 @@
+"""The Python API, which mirrors the command line.
+
+``explain(text, at=…)`` runs the whole pipeline (parse → build → derive → evaluate → verify)
+and returns an :class:`Explanation`; ``explain_graph(G, at=…)`` does the same for a graph
+from any other entry point. An Explanation prints itself as text, LaTeX, Markdown or JSON,
+draws itself, and shows itself in Jupyter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import networkx as nx
+import sympy
+
+from . import report
+from .derive import Derivation, derive
+from .errors import PointError
+from .evaluate import Evaluation, evaluate
+from .graph import build
+from .limits import DEFAULT, Limits
+from .parse import parse
+from .verify import Verification, verify as run_checks
+
+
+@dataclass
+class Explanation:
+    """One output's gradients, explained: symbolic, numeric (at a point) and verified.
+
+    Attributes
+    ----------
+    derivation : the symbolic chain rule (see :class:`~graphexplain.derive.Derivation`).
+    evaluation : the numbers at the point, or None when no point was given.
+    verification : the torch and finite-difference checks, or None when not run.
+    source : the program text, when the graph came from text.
+    """
+
+    derivation: Derivation
+    evaluation: Evaluation | None = None
+    verification: Verification | None = None
+    source: str | None = None
+    use_torch: bool = field(default=True, repr=False)
+
+    @property
+    def graph(self) -> nx.DiGraph:
+        """The computation graph (a networkx DiGraph; schema in :mod:`graphexplain.graph`)."""
+        return self.derivation.graph
+
+    @property
+    def output(self) -> str:
+        return self.derivation.output
+
+    @property
+    def gradients(self) -> dict[str, dict]:
+        """leaf → {"formula", "chain": sympy expressions; "value": float or None; "paths",
+        "path_count"}."""
+        d, ev = self.derivation, self.evaluation
+        return {x: {"formula": d.formulas.get(x), "chain": d.adjoints[x],
+                    "value": ev.adjoints[x] if ev else None,
+                    "paths": d.paths.get(x), "path_count": d.path_counts.get(x, 0)}
+                for x in d.leaves}
+
+    def verify(self) -> Verification:
+        """Check every gradient against torch.autograd and central differences."""
+        if self.evaluation is None:
+            raise PointError("verification needs a point: give values for the inputs (at=…)")
+        if self.verification is None:
+            self.verification = run_checks(self.graph, self.output, self.evaluation,
+                                           self.use_torch)
+        return self.verification
+
+    def report(self, fmt: str = "text") -> str:
+        return report.report(self.derivation, fmt, self.evaluation, self.verification)
+
+    def to_text(self) -> str:
+        return self.report("text")
+
+    def to_json(self) -> str:
+        return self.report("json")
+
+    def to_dict(self) -> dict:
+        return report.to_dict(self.derivation, self.evaluation, self.verification)
+
+    def to_latex(self) -> str:
+        return self.report("latex")
+
+    def to_markdown(self) -> str:
+        return self.report("markdown")
+
+    def render(self, path: str | Path, view: str = "both", wrt: str | None = None) -> Path:
+        """Write a diagram: ``.svg``, ``.png``, ``.pdf`` or ``.dot``."""
+        from .render import render
+
+        return render(self.derivation, path, self.evaluation, view=view, wrt=wrt)
+
+    def svg(self, view: str = "both", wrt: str | None = None) -> str:
+        from .render import svg
+
+        return svg(self.derivation, self.evaluation, view=view, wrt=wrt)
+
+    def _repr_svg_(self) -> str:
+        return self.svg()
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+
+def explain_graph(G: nx.DiGraph, at: Mapping[str, float] | None = None, *,
+                  output: str | None = None, verify: bool = True, use_torch: bool = True,
+                  limits: Limits = DEFAULT, source: str | None = None) -> Explanation:
+    """Explain a graph from any entry point (text, MLP, torch model)."""
+    d = derive(G, output, limits)
+    ev = evaluate(G, d.output, dict(at)) if at is not None else None
+    expl = Explanation(d, ev, None, source, use_torch)
+    if ev is not None and verify:
+        expl.verify()
+    return expl
+
+
+def explain(text: str, at: Mapping[str, float] | None = None, *, output: str | None = None,
+            consts: Iterable[str] = (), verify: bool = True, use_torch: bool = True,
+            limits: Limits = DEFAULT) -> Explanation:
+    """Parse, build, derive, and (given a point) evaluate and verify a program.
+
+    Parameters
+    ----------
+    text : the program, e.g. ``"J(a,b,c) = 3(a+bc)"`` or ``"u = a + v; v = b*c; J = 3*u"``.
+    at : values of the inputs; without it, the result is symbolic only.
+    output : which assigned name to explain, when there are several candidates.
+    consts : inputs that do not require grad (no gradient, drawn as constants).
+    verify : check against torch.autograd and central differences (needs ``at``).
+
+    Examples
+    --------
+    >>> e = explain("J(a,b,c) = 3(a+bc)", at={"a": 1, "b": 2, "c": 3})
+    >>> {x: g["value"] for x, g in e.gradients.items()}
+    {'a': 3.0, 'b': 9.0, 'c': 6.0}
+    >>> e.verification.ok
+    True
+    """
+    G = build(parse(text, output, limits), consts, limits)
+    return explain_graph(G, at, verify=verify, use_torch=use_torch, limits=limits, source=text)
+
+
+def symbols(*names: str) -> tuple[sympy.Symbol, ...]:
+    """The sympy symbols graphexplain uses for these node names (real-valued)."""
+    from .graph import symbol
+
+    return tuple(symbol(n) for n in names)

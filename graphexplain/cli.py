@@ -1,0 +1,226 @@
+"""The command-line tool: a thin layer over the library.
+
+Commands: ``explain`` (a program), ``demo`` (the seed's examples, explained and drawn) and
+``ops`` (the op table). Every user error prints one line, ``error: …``, on stderr and exits
+with 2; an internal error exits with 1 and a hint to rerun with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import traceback
+from pathlib import Path
+
+from . import __version__, ops
+from .api import Explanation, explain
+from .errors import GraphExplainError, PointError
+from .files import write_atomic
+from .limits import DEFAULT, Limits
+
+FORMATS = ("text", "json", "latex", "markdown")
+VIEWS = ("both", "forward", "backward", "paths")
+
+
+class _UsageError(GraphExplainError):
+    """A command line that argparse refuses."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2, no usage dump
+        raise _UsageError(f"{message} (see {self.prog} --help)")
+
+
+# --- argument parsing -------------------------------------------------------------------------
+
+
+def _pairs(items: list[str] | None, what: str) -> dict[str, str]:
+    """``["a=1", "b=2,c=3"]`` → ``{"a": "1", "b": "2", "c": "3"}``."""
+    out = {}
+    for item in items or []:
+        for piece in filter(None, item.split(",")):
+            name, eq, value = piece.partition("=")
+            if not eq or not name.strip() or not value.strip():
+                raise PointError(f"{what} expects NAME=VALUE, got '{piece}'")
+            if name.strip() in out:
+                raise PointError(f"{what} gives '{name.strip()}' twice")
+            out[name.strip()] = value.strip()
+    return out
+
+
+def parse_point(items: list[str] | None) -> dict[str, float] | None:
+    """The ``--at`` values as floats; a malformed or non-finite number is an error."""
+    if not items:
+        return None
+    point = {}
+    for name, text in _pairs(items, "--at").items():
+        try:
+            value = float(text)
+        except ValueError:
+            raise PointError(f"--at {name}={text}: '{text}' is not a number") from None
+        if not math.isfinite(value):
+            raise PointError(f"--at {name}={text}: the value must be a finite number")
+        point[name] = value
+    return point
+
+
+def _read_program(args) -> str:
+    if args.file is not None and args.program is not None:
+        raise _UsageError("give the program as an argument or with -f FILE, not both")
+    if args.file is None and args.program is None:
+        raise _UsageError("no program: give one, e.g. graphexplain explain \"J = 3*(a+b*c)\"")
+    source = args.file if args.file is not None else args.program
+    if source == "-":
+        return sys.stdin.read(DEFAULT.max_chars + 1)
+    if args.file is not None:
+        try:
+            with open(args.file, encoding="utf-8") as f:
+                return f.read(DEFAULT.max_chars * 4 + 1)
+        except (OSError, UnicodeDecodeError) as e:
+            raise _UsageError(f"cannot read {args.file}: {getattr(e, 'strerror', None) or e}")
+    return source
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="graphexplain", description="Explain backpropagation: the computation "
+                "graph, the chain rule worked, pictures, and proof against torch.autograd.")
+    p.add_argument("--version", action="version", version=f"graphexplain {__version__}")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+    _add_explain(sub.add_parser("explain", help="explain a program, e.g. 'J(a,b,c) = 3(a+bc)'"))
+    demo = sub.add_parser("demo", help="explain, verify and draw the seed's examples")
+    demo.add_argument("--out", default="out", help="folder for diagrams and reports (out/)")
+    demo.add_argument("--format", choices=FORMATS, default="text")
+    _add_common(demo)
+    sub.add_parser("ops", help="list the op table: every operation and its local partial")
+    return p
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
+    p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+
+
+def _add_explain(p: argparse.ArgumentParser) -> None:
+    p.add_argument("program", nargs="?", help="the program text, or - for stdin")
+    p.add_argument("-f", "--file", help="read the program from FILE (- for stdin)")
+    p.add_argument("--at", nargs="+", action="extend", metavar="NAME=VALUE",
+                   help="the point: values of the inputs, e.g. --at a=1 b=2 c=3")
+    p.add_argument("--output", help="the name to explain, when several are unused")
+    p.add_argument("--const", action="append", default=[], metavar="NAME",
+                   help="an input that does not require grad (repeatable)")
+    p.add_argument("--format", choices=FORMATS, default="text")
+    p.add_argument("--render", action="append", default=[], metavar="FILE",
+                   help="write a diagram: FILE.svg, .png, .pdf or .dot (repeatable)")
+    p.add_argument("--view", choices=VIEWS, default="both",
+                   help="what the diagram shows: forward values, backward adjoints, "
+                        "the paths of --wrt, or both passes (default)")
+    p.add_argument("--wrt", help="the input whose paths the 'paths' view highlights")
+    p.add_argument("--no-verify", action="store_true",
+                   help="skip the checks against torch.autograd and central differences")
+    p.add_argument("--limit", action="append", metavar="NAME=N",
+                   help=f"raise a resource limit, e.g. --limit max_nodes=100000 "
+                        f"(defaults: {', '.join(f'{k}={v}' for k, v in vars(DEFAULT).items())})")
+    p.add_argument("-o", "--out", help="write the report to FILE instead of stdout")
+    _add_common(p)
+
+
+# --- commands ---------------------------------------------------------------------------------
+
+
+def _emit(text: str, out: str | None, quiet: bool) -> None:
+    if out:
+        write_atomic(out, text)
+    elif not quiet:
+        sys.stdout.write(text)
+
+
+def _check_wrt(expl: Explanation, wrt: str | None) -> None:
+    if wrt is not None and wrt not in expl.derivation.leaves:
+        raise PointError(f"--wrt '{wrt}' is not an input with a gradient "
+                         f"(inputs: {', '.join(expl.derivation.leaves)})")
+
+
+def cmd_explain(args) -> int:
+    limits = Limits().with_overrides(_pairs(args.limit, "--limit")) if args.limit else DEFAULT
+    text = _read_program(args)
+    expl = explain(text, parse_point(args.at), output=args.output, consts=args.const,
+                   verify=not args.no_verify, limits=limits)
+    _check_wrt(expl, args.wrt)
+    for path in args.render:
+        expl.render(path, view=args.view, wrt=args.wrt)
+    _emit(expl.report(args.format), args.out, args.quiet)
+    return 0 if expl.verification is None or expl.verification.ok is not False else 3
+
+
+def cmd_demo(args) -> int:
+    from .seed import EXAMPLES
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    failures = []
+    for ex in EXAMPLES:
+        expl = explain(ex.program, ex.at, consts=ex.consts)
+        expl.render(out / f"{ex.slug}.svg", view="both")
+        if ex.wrt:
+            expl.render(out / f"{ex.slug}_paths.svg", view="paths", wrt=ex.wrt)
+        write_atomic(out / f"{ex.slug}.json", expl.to_json() + "\n")
+        write_atomic(out / f"{ex.slug}.md", f"## {ex.title}\n\n{ex.note}\n\n"
+                     f"```\n{ex.program}\n```\n\n" + expl.to_markdown())
+        if expl.verification.ok is False:
+            failures.append(ex.slug)
+        if not args.quiet:
+            _print_example(ex, expl, args.format)
+    if not args.quiet:
+        print(f"{len(EXAMPLES)} examples explained; diagrams and reports in {out}/; "
+              + ("every gradient verified against torch.autograd and central differences."
+                 if not failures else f"VERIFICATION FAILED for {', '.join(failures)}."))
+    return 0 if not failures else 3
+
+
+def _print_example(ex, expl: Explanation, fmt: str) -> None:
+    rule = "=" * 78
+    print(f"{rule}\n{ex.title}\n{rule}")
+    print(ex.program.replace("\n", "; ") + "   at " +
+          ", ".join(f"{k}={v:g}" for k, v in ex.at.items()))
+    if ex.note:
+        print(ex.note)
+    print()
+    print(expl.report(fmt))
+
+
+def cmd_ops(args) -> int:
+    for op in ops.OPS.values():
+        how = f"a {op.infix} b" if op.infix else f"{op.name}(x" + "".join(
+            f", {k}={v}" for k, v in op.params.items()) + ")"
+        print(f"{op.name:<11} {how:<28} {op.maths}")
+    return 0
+
+
+COMMANDS = {"explain": cmd_explain, "demo": cmd_demo, "ops": cmd_ops}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 ok, 1 internal error, 2 bad input,
+    3 a verification that disagrees)."""
+    argv = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in argv
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command is None:
+            build_parser().print_help()
+            return 2
+        return COMMANDS[args.command](args)
+    except GraphExplainError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # an internal error: one line, unless --debug
+        if debug:
+            traceback.print_exc()
+        else:
+            print(f"internal error: {type(e).__name__}: {e}; rerun with --debug for the "
+                  "traceback", file=sys.stderr)
+        return 1

@@ -1,0 +1,196 @@
+"""The chain rule, worked symbolically over a computation graph.
+
+What it does: reads the local partial ∂v/∂u off every edge (the graph builder took it from the
+op table) and derives
+
+- the **adjoint** of every node, ∂L/∂v = Σ_{s ∈ succ(v)} ∂L/∂s · ∂s/∂v, in reverse topological
+  order, so contributions are summed at forks (reverse mode);
+- for every leaf, the gradient in intermediate names (``chain``) and in leaf names
+  (``formula``, not expanded past a size limit);
+- for every leaf, the **paths** to the output: ∂L/∂x = Σ_paths Π_edges ∂(head)/∂(tail). Paths
+  are counted by dynamic programming over the DAG and listed only up to a cap.
+
+What it does not do: numbers (see :mod:`graphexplain.evaluate`), printing (see
+:mod:`graphexplain.report`), or any unbounded simplification. These are pure functions; they
+never modify the graph.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import islice
+
+import networkx as nx
+import sympy
+
+from .graph import grad_leaves, symbol
+from .limits import DEFAULT, Limits
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """Everything symbolic about one output's gradients.
+
+    Attributes
+    ----------
+    graph : the computation graph (not modified).
+    output : the node whose gradients are derived.
+    order : the nodes in topological order (leaves and ops).
+    adjoints : node → ∂output/∂node in intermediate names (the ``chain`` form).
+    contributions : node → [(successor s, local ∂s/∂node)], the terms summed for the adjoint.
+    formulas : grad leaf → ∂output/∂leaf in leaf names, or None when too large to expand.
+    path_counts : node → the number of paths from the node to the output.
+    paths : grad leaf → the paths (lists of node ids) up to ``limits.max_paths``.
+    """
+
+    graph: nx.DiGraph
+    output: str
+    order: list[str]
+    adjoints: dict[str, sympy.Expr]
+    contributions: dict[str, list[tuple[str, sympy.Expr]]]
+    formulas: dict[str, sympy.Expr | None]
+    path_counts: dict[str, int]
+    paths: dict[str, list[list[str]]]
+    limits: Limits = field(default=DEFAULT, repr=False)
+
+    @property
+    def leaves(self) -> list[str]:
+        """The leaves that get a gradient."""
+        return grad_leaves(self.graph)
+
+    def local(self, u: str, v: str) -> sympy.Expr:
+        """The local partial ∂v/∂u on the edge u → v."""
+        return self.graph.edges[u, v]["local"]
+
+    def path_terms(self, leaf: str) -> list[sympy.Expr]:
+        """The product of local partials along each listed path from ``leaf``."""
+        return [path_product(self.graph, p) for p in self.paths[leaf]]
+
+
+def adjoints(G: nx.DiGraph, output: str, order: list[str] | None = None):
+    """Reverse-mode adjoints ∂output/∂v for every v the output depends on.
+
+    ∂L/∂L = 1, and for every other node, visited in reverse topological order,
+    ∂L/∂v = Σ_{s ∈ succ(v)} ∂L/∂s · ∂s/∂v: one sweep, each edge used once.
+
+    Returns ``(adjoints, contributions)``.
+
+    Examples
+    --------
+    >>> from graphexplain.parse import parse
+    >>> from graphexplain.graph import build
+    >>> adj, _ = adjoints(build(parse("u = a + v; v = b*c; J = 3*u")), "J")
+    >>> adj["b"]
+    3*c
+    """
+    order = order or list(nx.topological_sort(G))
+    adj: dict[str, sympy.Expr] = {output: sympy.S.One}
+    contributions: dict[str, list[tuple[str, sympy.Expr]]] = {output: []}
+    relevant = nx.ancestors(G, output)
+    for v in reversed(order):
+        if v not in relevant:
+            continue
+        terms = [(s, G.edges[v, s]["local"]) for s in G.successors(v) if s in adj]
+        contributions[v] = terms
+        adj[v] = sympy.Add(*(adj[s] * local for s, local in terms))
+    return adj, contributions
+
+
+def count_paths(G: nx.DiGraph, output: str, order: list[str] | None = None) -> dict[str, int]:
+    """Number of paths from every node to ``output``, by dynamic programming over the DAG.
+
+    N(output) = 1 and N(v) = Σ_{s ∈ succ(v)} N(s): linear time, even where the number of
+    paths is exponential.
+    """
+    order = order or list(nx.topological_sort(G))
+    count = {output: 1}
+    for v in reversed(order):
+        if v != output:
+            count[v] = sum(count.get(s, 0) for s in G.successors(v))
+    return count
+
+
+def list_paths(G: nx.DiGraph, source: str, output: str, cap: int) -> list[list[str]]:
+    """The first ``cap`` paths from ``source`` to ``output``."""
+    return list(islice(nx.all_simple_paths(G, source, output), cap))
+
+
+def path_product(G: nx.DiGraph, path: list[str]) -> sympy.Expr:
+    """Π ∂(path[k+1])/∂(path[k]) along one path: its term in the sum over paths."""
+    return sympy.Mul(*(G.edges[u, v]["local"] for u, v in zip(path, path[1:])))
+
+
+def leaf_expressions(G: nx.DiGraph, order: list[str], max_size: int) -> dict[str, sympy.Expr]:
+    """Each node's value as an expression in leaf names (None when it grows past max_size).
+
+    Const leaves with a fixed value are replaced by that value.
+    """
+    out: dict[str, sympy.Expr | None] = {}
+    for n in order:
+        data = G.nodes[n]
+        if data["kind"] != "op":
+            out[n] = data["expr"] if data["kind"] == "const" and "value" in data else symbol(n)
+            continue
+        subs = {symbol(a): out[a] for a in G.predecessors(n)}
+        if any(e is None for e in subs.values()):
+            out[n] = None
+            continue
+        e = data["expr"].xreplace(subs)
+        out[n] = e if expr_size(e) <= max_size else None
+    return out
+
+
+def to_leaf_names(expr: sympy.Expr, leaf_exprs: dict, max_size: int) -> sympy.Expr | None:
+    """Rewrite an expression in intermediate names into leaf names, within a size budget."""
+    subs = {}
+    for s in expr.free_symbols:
+        e = leaf_exprs.get(s.name, s)
+        if e is None:
+            return None
+        subs[s] = e
+    out = expr.xreplace(subs)
+    return out if expr_size(out) <= max_size else None
+
+
+def expr_size(expr: sympy.Expr) -> int:
+    """The size of an expression as printed: its number of tree nodes.
+
+    Shared subexpressions count once per use, as they print; the count is memoized over the
+    distinct subexpressions, so it costs time linear in the DAG even when the tree is huge.
+    """
+    sizes: dict[sympy.Basic, int] = {}
+    stack = [(expr, False)]
+    while stack:
+        e, done = stack.pop()
+        if e in sizes:
+            continue
+        if done:
+            sizes[e] = 1 + sum(sizes[a] for a in e.args)
+        else:
+            stack.append((e, True))
+            stack.extend((a, False) for a in e.args if a not in sizes)
+    return sizes[expr]
+
+
+def derive(G: nx.DiGraph, output: str | None = None, limits: Limits = DEFAULT) -> Derivation:
+    """Derive every adjoint, gradient formula and path sum of ``output`` (default: the graph's).
+
+    Examples
+    --------
+    >>> from graphexplain.parse import parse
+    >>> from graphexplain.graph import build
+    >>> d = derive(build(parse("J(a,b,c) = 3(a+bc)")))
+    >>> [d.formulas[x] for x in "abc"]
+    [3, 3*c, 3*b]
+    >>> d.path_counts["b"], d.paths["b"]
+    (1, [['b', 'v', 'u', 'J']])
+    """
+    output = output or G.graph["output"]
+    order = list(nx.topological_sort(G))
+    adj, contributions = adjoints(G, output, order)
+    leaf_exprs = leaf_expressions(G, order, limits.max_formula_ops)
+    gleaves = [n for n in grad_leaves(G) if n in adj]
+    formulas = {x: to_leaf_names(adj[x], leaf_exprs, limits.max_formula_ops) for x in gleaves}
+    counts = count_paths(G, output, order)
+    paths = {x: list_paths(G, x, output, limits.max_paths) for x in gleaves}
+    return Derivation(G, output, order, adj, contributions, formulas, counts, paths, limits)

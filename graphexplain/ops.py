@@ -1,0 +1,285 @@
+"""The op table: the one place where an operation is defined.
+
+Each row (an :class:`Op`) holds everything the rest of graphexplain needs to know about an
+operation: its name and arity, how to build it in sympy, its local partial for each argument,
+the torch function that computes it, where it has a kink, and how it is displayed. The parser,
+the graph builder, the derivation, the printers and the verifier all *read* this table; none of
+them knows any operation by itself. To add an operation, add one row to ``OPS``.
+
+Subtraction, division and negation are not primitives: ``a - b = a + (-1)·b``,
+``a / b = a · b^(-1)`` and ``-a = (-1)·a``.
+
+This module does not import torch at start-up; torch functions import it when first called.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, Sequence
+
+import sympy
+
+
+def _torch():
+    import torch  # imported lazily: symbolic-only runs never pay for torch
+
+    return torch
+
+
+# --- sympy functions for the ops sympy does not have -----------------------------------------
+# Each one knows its derivative (``fdiff``), so ``sympy.diff`` of a formula in leaf names works,
+# and evaluates itself on numbers, so a formula can be evaluated with ``xreplace``.
+
+
+class sigmoid(sympy.Function):  # noqa: N801 - named as the user writes it
+    """σ(x) = 1 / (1 + e^(−x)); σ′(x) = σ(x)(1 − σ(x))."""
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_Number:
+            return 1 / (1 + sympy.exp(-x))
+        return None
+
+    def fdiff(self, argindex=1):
+        s = sigmoid(self.args[0])
+        return s * (1 - s)
+
+    def _latex(self, printer):
+        return r"\sigma\left(%s\right)" % printer._print(self.args[0])
+
+
+class relu(sympy.Function):  # noqa: N801
+    """relu(x) = max(0, x); relu′(x) = H(x), with relu′(0) = 0 as in torch."""
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_Number:
+            return x if x > 0 else sympy.S.Zero
+        return None
+
+    def fdiff(self, argindex=1):
+        return sympy.Heaviside(self.args[0], 0)
+
+    def _latex(self, printer):
+        return r"\operatorname{relu}\left(%s\right)" % printer._print(self.args[0])
+
+
+class softplus(sympy.Function):  # noqa: N801
+    """softplus(x) = log(1 + e^x); softplus′(x) = σ(x)."""
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_Number:
+            return sympy.log(1 + sympy.exp(x))
+        return None
+
+    def fdiff(self, argindex=1):
+        return sigmoid(self.args[0])
+
+    def _latex(self, printer):
+        return r"\operatorname{softplus}\left(%s\right)" % printer._print(self.args[0])
+
+
+class elu(sympy.Function):  # noqa: N801
+    """elu(x, α) = x if x > 0 else α(e^x − 1); elu′(x) = 1 if x > 0 else α·e^x (torch at 0)."""
+
+    nargs = 2
+
+    @classmethod
+    def eval(cls, x, alpha):
+        if x.is_Number and alpha.is_Number:
+            return x if x > 0 else alpha * (sympy.exp(x) - 1)
+        return None
+
+    def fdiff(self, argindex=1):
+        x, alpha = self.args
+        if argindex != 1:
+            raise sympy.ArgumentIndexError(self, argindex)
+        return sympy.Piecewise((1, x > 0), (alpha * sympy.exp(x), True))
+
+    def _latex(self, printer):
+        return r"\operatorname{elu}\left(%s, %s\right)" % tuple(map(printer._print, self.args))
+
+
+class leaky_relu(sympy.Function):  # noqa: N801
+    """leaky_relu(x, s) = x if x > 0 else s·x; derivative 1 if x > 0 else s (torch at 0)."""
+
+    nargs = 2
+
+    @classmethod
+    def eval(cls, x, slope):
+        if x.is_Number and slope.is_Number:
+            return x if x > 0 else slope * x
+        return None
+
+    def fdiff(self, argindex=1):
+        x, slope = self.args
+        if argindex != 1:
+            raise sympy.ArgumentIndexError(self, argindex)
+        return sympy.Piecewise((1, x > 0), (slope, True))
+
+    def _latex(self, printer):
+        args = tuple(map(printer._print, self.args))
+        return r"\operatorname{leaky\_relu}\left(%s, %s\right)" % args
+
+
+# --- the table ---------------------------------------------------------------------------------
+
+Expr = sympy.Expr
+Partial = Callable[[int, Sequence[Expr], Expr, Mapping[str, Expr]], Expr]
+
+
+@dataclass(frozen=True)
+class Op:
+    """One row of the op table.
+
+    Attributes
+    ----------
+    name : the op's name, as stored in the graph's ``op`` attribute (and, for functions, as the
+        user calls it).
+    arity : the number of differentiable arguments; ``None`` means variadic (two or more).
+    build : ``build(*args, **params)`` returns the sympy expression of the op, keeping the
+        structure the user wrote (``x*x`` stays ``x*x``).
+    partial : ``partial(i, args, out, params)`` is ∂out/∂args[i], written in the argument
+        symbols and, where that is shorter, in the op's own output symbol ``out``.
+    torch : ``torch(*args, **params)`` computes the op on tensors (float64).
+    symbol : how a diagram shows the op.
+    infix : the operator the parser maps to this op (``+``, ``*``, ``**``), or None when the
+        user calls it by name.
+    params : the op's numeric, non-differentiable parameters and their defaults.
+    kink : ``kink(arg_values, params)`` is True where the op is not differentiable; there the
+        partial follows torch's convention.
+    maths : one line of maths, shown in ``graphexplain ops``.
+    """
+
+    name: str
+    arity: int | None
+    build: Callable[..., Expr]
+    partial: Partial
+    torch: Callable
+    symbol: str
+    maths: str
+    infix: str | None = None
+    params: Mapping[str, float] = field(default_factory=dict)
+    kink: Callable[[Sequence[float], Mapping[str, float]], bool] | None = None
+
+    @property
+    def callable(self) -> bool:
+        """Whether the user writes this op as a function call, ``name(x, …)``."""
+        return self.infix is None
+
+
+def _others_product(i, args, out, params):
+    """∂(a₀·a₁·…)/∂aᵢ = Π_{k≠i} a_k."""
+    return sympy.Mul(*(a for k, a in enumerate(args) if k != i))
+
+
+def _pow_partial(i, args, out, params):
+    """∂(b^e)/∂b = e·b^(e−1); ∂(b^e)/∂e = b^e·log b."""
+    base, exponent = args
+    return exponent * base ** (exponent - 1) if i == 0 else out * sympy.log(base)
+
+
+def _mul_build(*args):
+    # evaluate=False keeps x*x as written, and 3*(a+v) undistributed.
+    return sympy.Mul(*args, evaluate=False)
+
+
+def _add_build(*args):
+    return sympy.Add(*args, evaluate=False)
+
+
+def _pow_build(base, exponent):
+    return sympy.Pow(base, exponent, evaluate=False)
+
+
+def _unary(fn):
+    """Adapt a one-argument torch function name to the ``torch(*args, **params)`` protocol."""
+    return lambda x: getattr(_torch(), fn)(x)
+
+
+def _product(*xs):
+    out = xs[0]
+    for x in xs[1:]:
+        out = out * x
+    return out
+
+
+def _sum(*xs):
+    out = xs[0]
+    for x in xs[1:]:
+        out = out + x
+    return out
+
+
+def _at_zero(values, params):
+    return values[0] == 0
+
+
+OPS: dict[str, Op] = {
+    op.name: op
+    for op in [
+        Op("add", None, _add_build, lambda i, a, o, p: sympy.S.One, _sum, "+",
+           "∂(a₀+a₁+…)/∂aᵢ = 1", infix="+"),
+        Op("mul", None, _mul_build, _others_product, _product, "×",
+           "∂(a₀·a₁·…)/∂aᵢ = Π_{k≠i} a_k", infix="*"),
+        Op("pow", 2, _pow_build, _pow_partial, lambda b, e: _torch().pow(b, e), "^",
+           "∂bᵉ/∂b = e·bᵉ⁻¹, ∂bᵉ/∂e = bᵉ·log b", infix="**"),
+        Op("exp", 1, sympy.exp, lambda i, a, o, p: o, _unary("exp"), "exp",
+           "exp′(x) = exp(x)"),
+        Op("log", 1, sympy.log, lambda i, a, o, p: 1 / a[0], _unary("log"), "log",
+           "log′(x) = 1/x"),
+        Op("sqrt", 1, sympy.sqrt, lambda i, a, o, p: 1 / (2 * o), _unary("sqrt"), "√",
+           "√′(x) = 1/(2√x)"),
+        Op("sin", 1, sympy.sin, lambda i, a, o, p: sympy.cos(a[0]), _unary("sin"), "sin",
+           "sin′(x) = cos(x)"),
+        Op("cos", 1, sympy.cos, lambda i, a, o, p: -sympy.sin(a[0]), _unary("cos"), "cos",
+           "cos′(x) = −sin(x)"),
+        Op("tanh", 1, sympy.tanh, lambda i, a, o, p: 1 - o**2, _unary("tanh"), "tanh",
+           "tanh′(x) = 1 − tanh²(x)"),
+        Op("sigmoid", 1, sigmoid, lambda i, a, o, p: o * (1 - o), _unary("sigmoid"), "σ",
+           "σ′(x) = σ(x)(1 − σ(x))"),
+        Op("relu", 1, relu, lambda i, a, o, p: sympy.Heaviside(a[0], 0), _unary("relu"),
+           "relu", "relu′(x) = H(x), relu′(0) = 0", kink=_at_zero),
+        Op("elu", 1, lambda x, alpha=1: elu(x, alpha),
+           lambda i, a, o, p: elu(a[0], p["alpha"]).fdiff(1),
+           lambda x, alpha=1.0: _torch().nn.functional.elu(x, alpha=alpha), "elu",
+           "elu′(x) = 1 if x > 0 else α·eˣ", params={"alpha": 1}, kink=_at_zero),
+        Op("leaky_relu", 1, lambda x, slope=sympy.Rational(1, 100): leaky_relu(x, slope),
+           lambda i, a, o, p: leaky_relu(a[0], p["slope"]).fdiff(1),
+           lambda x, slope=0.01: _torch().nn.functional.leaky_relu(x, negative_slope=slope),
+           "leaky_relu", "leaky_relu′(x) = 1 if x > 0 else s",
+           params={"slope": sympy.Rational(1, 100)}, kink=_at_zero),
+        Op("softplus", 1, softplus, lambda i, a, o, p: sigmoid(a[0]),
+           lambda x: _torch().nn.functional.softplus(x), "softplus",
+           "softplus′(x) = σ(x)"),
+        Op("abs", 1, sympy.Abs, lambda i, a, o, p: sympy.sign(a[0]), _unary("abs"), "|·|",
+           "|x|′ = sign(x), |·|′(0) = 0", kink=_at_zero),
+        Op("identity", 1, lambda x: x, lambda i, a, o, p: sympy.S.One, lambda x: x, "id",
+           "id′(x) = 1"),
+    ]
+}
+
+#: Named constants the parser accepts.
+CONSTANTS: dict[str, Expr] = {"pi": sympy.pi}
+
+#: The user-callable functions, by name.
+FUNCTIONS: dict[str, Op] = {name: op for name, op in OPS.items() if op.callable}
+
+#: Operator → op, for the parser.
+INFIX: dict[str, Op] = {op.infix: op for op in OPS.values() if op.infix}
+
+
+def get(name: str) -> Op:
+    """The row for ``name``; raises :class:`~graphexplain.errors.UnsupportedOpError`."""
+    from .errors import UnsupportedOpError
+
+    try:
+        return OPS[name]
+    except KeyError:
+        raise UnsupportedOpError(f"unknown op '{name}'; known ops: {', '.join(OPS)}") from None
+
+
+def check_arity(op: Op, n: int) -> bool:
+    """Whether ``op`` accepts ``n`` differentiable arguments."""
+    return n >= 2 if op.arity is None else n == op.arity

@@ -1,0 +1,705 @@
+"""Parse program text into a :class:`Program`, safely.
+
+What it does: splits the text into statements (``;`` or newlines, in any order), reads the
+textbook forms (``J(a,b,c) = 3(a+bc)``: declared inputs, implicit multiplication, juxtaposed
+names), then parses each right-hand side with Python's :mod:`ast` and walks the tree against a
+whitelist: numbers, names, ``+ - * / ** ^``, unary signs, and calls of op-table functions.
+
+What it does not do: evaluate anything. No ``eval``, ``exec``, ``sympify`` or ``parse_expr``
+ever sees user text; :func:`ast.parse` only builds a tree, and anything outside the whitelist
+is a :class:`~graphexplain.errors.ParseError` naming its line and column.
+
+The result keeps the structure the user wrote (a small tree per statement), because sympy would
+rewrite it on construction (``3*(a+v)`` becomes ``3*a + 3*v``, ``x*x`` becomes ``x**2``).
+"""
+
+from __future__ import annotations
+
+import ast
+import keyword
+import re
+import sys
+from bisect import bisect_right
+from dataclasses import dataclass
+from typing import Union
+
+import sympy
+
+from . import ops
+from .errors import LimitError, ParseError
+from .limits import DEFAULT, Limits, exceeded
+
+# --- the program: assignments of small op trees ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Num:
+    """A numeric constant (an exact sympy number, a Float, or ``pi``)."""
+
+    value: sympy.Expr
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A reference to a named value: an input, or another statement's result."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Apply:
+    """An op-table op applied to argument trees, with its numeric parameters."""
+
+    op: str
+    args: tuple["Tree", ...]
+    params: tuple[tuple[str, sympy.Expr], ...] = ()
+
+
+Tree = Union[Num, Ref, Apply]
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """``name = tree``, written at ``line``."""
+
+    name: str
+    tree: Tree
+    line: int
+
+
+@dataclass(frozen=True)
+class Program:
+    """A parsed program.
+
+    Attributes
+    ----------
+    assignments : the statements, in the order written.
+    inputs : the free names (inputs), declared order first, then order of first use.
+    output : the assigned name whose value is explained.
+    declared : whether the inputs were declared, ``J(a,b,c) = …``.
+    """
+
+    assignments: tuple[Assignment, ...]
+    inputs: tuple[str, ...]
+    output: str
+    declared: bool = False
+
+    def assigned(self) -> dict[str, Assignment]:
+        """The assignments by name."""
+        return {a.name: a for a in self.assignments}
+
+
+# --- tokens ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tok:
+    kind: str  # number, name, op, string
+    text: str
+    line: int
+    col: int  # 1-based, in characters of the original text
+
+
+_TOKEN = re.compile(
+    r"""(?P<ws>[ \t\r\f]+)
+      |(?P<number>(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?)
+      |(?P<name>[^\W\d]\w*)
+      |(?P<string>'[^'\n]*'|"[^"\n]*")
+      |(?P<op>\*\*|//|==|!=|<=|>=|:=|->|[-+*/^(),=.\[\]{}:@%<>!&|~])""",
+    re.VERBOSE,
+)
+
+# Typographic symbols a textbook uses, read as the ASCII operator.
+_TYPOGRAPHIC = {"×": "*", "·": "*", "⋅": "*", "−": "-", "÷": "/"}
+
+# Keywords that can appear inside a Python expression reach the AST whitelist, which names the
+# construct ("lambda is not allowed"); the others are refused here.
+_EXPRESSION_KEYWORDS = {"lambda", "if", "else", "for", "in", "not", "and", "or", "is",
+                        "None", "True", "False", "await", "yield", "async"}
+
+
+def _tokenize(text: str, line: int, col0: int) -> list[Tok]:
+    """Tokens of one statement; ``col0`` is the column of its first character."""
+    tokens, pos = [], 0
+    while pos < len(text):
+        ch = text[pos]
+        if ch in _TYPOGRAPHIC:
+            tokens.append(Tok("op", _TYPOGRAPHIC[ch], line, col0 + pos))
+            pos += 1
+            continue
+        m = _TOKEN.match(text, pos)
+        if not m:
+            shown = repr(ch) if ch.isprintable() else f"U+{ord(ch):04X}"
+            raise ParseError(f"unexpected character {shown}", line, col0 + pos)
+        kind = m.lastgroup
+        if kind != "ws":
+            tokens.append(Tok(kind, m.group(), line, col0 + pos))
+        pos = m.end()
+    for tok in tokens:
+        if tok.kind == "name" and keyword.iskeyword(tok.text) and tok.text not in _EXPRESSION_KEYWORDS:
+            raise ParseError(f"'{tok.text}' is not allowed: graphexplain reads formulas, "
+                             "not Python statements", tok.line, tok.col)
+    return tokens
+
+
+# --- statements --------------------------------------------------------------------------------
+
+
+@dataclass
+class _Statement:
+    lhs: Tok | None  # None for a bare expression
+    declared: list[Tok] | None  # J(a,b,c) = … declares a, b, c
+    rhs: list[Tok]
+    line: int
+    col: int
+
+
+def _split_statements(text: str) -> list[tuple[str, int, int]]:
+    """(statement text, line, column) for each statement; ``;`` and newlines at depth 0 split.
+
+    A newline inside parentheses continues the statement; ``#`` starts a comment.
+    """
+    out, depth, start, line, col = [], 0, None, 1, 1
+    buf: list[str] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "#":
+            while i < len(text) and text[i] != "\n":
+                i += 1
+            continue
+        if ch in ";\n" and depth <= 0:
+            if buf and "".join(buf).strip():
+                out.append(("".join(buf), *start))
+            buf, start = [], None
+        else:
+            if start is None:
+                start = (line, col)
+            depth += ch in "([{"
+            depth -= ch in ")]}"
+            buf.append(" " if ch == "\n" else ch)
+        line, col = (line + 1, 1) if ch == "\n" else (line, col + 1)
+        i += 1
+    if buf and "".join(buf).strip():
+        out.append(("".join(buf), *start))
+    return out
+
+
+def _statement(tokens: list[Tok], line: int, col: int) -> _Statement:
+    """Split one statement's tokens into its left side (if any) and right side."""
+    eq = next((i for i, t in enumerate(tokens) if t.text == "="), None)
+    if eq is None or _depth_at(tokens, eq) > 0:
+        return _Statement(None, None, tokens, line, col)
+    lhs, rhs = tokens[:eq], tokens[eq + 1:]
+    if not rhs:
+        raise ParseError("nothing after '='", tokens[eq].line, tokens[eq].col)
+    if len(lhs) == 1 and lhs[0].kind == "name":
+        return _Statement(lhs[0], None, rhs, line, col)
+    if _is_declaration(lhs):
+        return _Statement(lhs[0], [t for t in lhs[2:-1] if t.kind == "name"], rhs, line, col)
+    first = lhs[0] if lhs else tokens[eq]
+    raise ParseError("the left side of '=' must be a name (J = …) or a declaration "
+                     "of the inputs (J(a,b,c) = …)", first.line, first.col)
+
+
+def _depth_at(tokens: list[Tok], index: int) -> int:
+    depth = 0
+    for t in tokens[:index]:
+        depth += t.text in "([{"
+        depth -= t.text in ")]}"
+    return depth
+
+
+def _is_declaration(lhs: list[Tok]) -> bool:
+    """``NAME ( NAME {, NAME} )``."""
+    if len(lhs) < 4 or lhs[0].kind != "name" or lhs[1].text != "(" or lhs[-1].text != ")":
+        return False
+    inner = lhs[2:-1]
+    names, commas = inner[0::2], inner[1::2]
+    return all(t.kind == "name" for t in names) and all(t.text == "," for t in commas)
+
+
+# --- textbook reading: implicit multiplication and juxtaposed names ----------------------------
+
+
+def _segment(word: str, parts: set[str]) -> list[str] | None:
+    """The shortest split of ``word`` into two or more of ``parts`` (``bc`` → ``[b, c]``)."""
+    best: list[list[str] | None] = [[]] + [None] * len(word)
+    for end in range(1, len(word) + 1):
+        for start in range(end):
+            piece, before = word[start:end], best[start]
+            if before is not None and piece in parts:
+                if best[end] is None or len(before) + 1 < len(best[end]):
+                    best[end] = before + [piece]
+    found = best[len(word)]
+    return found if found is not None and len(found) >= 2 else None
+
+
+def _is_value_end(tok: Tok, variables: set[str]) -> bool:
+    """Whether ``tok`` can end a factor that implicit multiplication may follow."""
+    if tok.kind == "number" or tok.text == ")":
+        return True
+    return tok.kind == "name" and not keyword.iskeyword(tok.text) and tok.text not in ops.FUNCTIONS
+
+
+def _implicit_times(prev: Tok, cur: Tok, variables: set[str]) -> bool:
+    """Whether a reader puts a × between ``prev`` and ``cur``: ``2a``, ``3(``, ``)(``, ``b c``."""
+    if not _is_value_end(prev, variables) or keyword.iskeyword(cur.text):
+        return False
+    if cur.kind in ("name", "number") and prev.kind == "name" and cur.kind == "number":
+        return False  # "x 2" is not a textbook product
+    if cur.text == "(":
+        # name( is a call, unless the name is a variable: u(a+b) reads u·(a+b)
+        return prev.kind != "name" or prev.text in variables
+    return cur.kind in ("name", "number") and not (prev.kind == "number" and cur.kind == "number")
+
+
+def _read_textbook(tokens: list[Tok], variables: set[str], split_into: set[str]) -> list[Tok]:
+    """Insert the implicit ×, and split juxtaposed names into the names in ``split_into``."""
+    out: list[Tok] = []
+    for i, tok in enumerate(tokens):
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        pieces = [tok]
+        is_call = nxt is not None and nxt.text == "(" and tok.text in ops.FUNCTIONS
+        if tok.kind == "name" and not is_call and tok.text not in variables | ops.FUNCTIONS.keys():
+            split = _segment(tok.text, split_into)
+            if split:
+                offsets = [sum(map(len, split[:k])) for k in range(len(split))]
+                pieces = [Tok("name", p, tok.line, tok.col + o) for p, o in zip(split, offsets)]
+        for piece in pieces:
+            if out and _implicit_times(out[-1], piece, variables):
+                out.append(Tok("op", "*", piece.line, piece.col))
+            out.append(piece)
+    return out
+
+
+# --- the AST walk -----------------------------------------------------------------------------
+
+_REFUSED = {
+    ast.Attribute: "attribute access (.) is not allowed",
+    ast.Subscript: "subscripts ([…]) are not allowed",
+    ast.Lambda: "lambda is not allowed",
+    ast.ListComp: "comprehensions are not allowed",
+    ast.SetComp: "comprehensions are not allowed",
+    ast.DictComp: "comprehensions are not allowed",
+    ast.GeneratorExp: "comprehensions are not allowed",
+    ast.List: "lists are not allowed",
+    ast.Tuple: "tuples are not allowed",
+    ast.Dict: "dicts are not allowed",
+    ast.Set: "sets are not allowed",
+    ast.Compare: "comparisons are not allowed",
+    ast.BoolOp: "'and'/'or' are not allowed",
+    ast.IfExp: "'if … else' is not allowed",
+    ast.NamedExpr: "':=' is not allowed",
+    ast.JoinedStr: "strings are not allowed",
+    ast.Starred: "'*' unpacking is not allowed",
+}
+
+_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+
+
+class _Walker:
+    """Turns one statement's AST into a :data:`Tree`, refusing anything off the whitelist."""
+
+    def __init__(self, source: str, tokens: list[Tok], starts: list[int], limits: Limits):
+        self.source, self.tokens, self.starts, self.limits = source, tokens, starts, limits
+
+    def where(self, node: ast.AST) -> tuple[int, int]:
+        """Original (line, column) of an AST node, through the rewritten source."""
+        char = len(self.source.encode()[: node.col_offset].decode(errors="ignore"))
+        tok = self.tokens[max(0, bisect_right(self.starts, char) - 1)]
+        return tok.line, tok.col
+
+    def fail(self, node: ast.AST, message: str) -> ParseError:
+        return ParseError(message, *self.where(node))
+
+    def walk(self, node: ast.AST, depth: int = 0) -> Tree:
+        if depth > self.limits.max_depth:
+            raise LimitError(str(exceeded("nesting", "max_depth", self.limits.max_depth)))
+        method = getattr(self, "walk_" + type(node).__name__, None)
+        if method is None:
+            raise self.fail(node, _REFUSED.get(type(node), f"{type(node).__name__} is not allowed"))
+        return method(node, depth)
+
+    def walk_Constant(self, node: ast.Constant, depth: int) -> Tree:
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            kind = "strings" if isinstance(value, str) else f"{type(value).__name__} constants"
+            raise self.fail(node, f"{kind} are not allowed")
+        if isinstance(value, int):
+            return Num(sympy.Integer(value))
+        return Num(sympy.Float(value))
+
+    def walk_Name(self, node: ast.Name, depth: int) -> Tree:
+        return self.name(node.id, node)
+
+    def name(self, name: str, node: ast.AST) -> Tree:
+        if name.startswith("__"):
+            raise self.fail(node, f"names starting with '__' are not allowed: '{name}'")
+        if name in ops.CONSTANTS:
+            return Num(ops.CONSTANTS[name])
+        if name in ops.FUNCTIONS:
+            raise self.fail(node, f"'{name}' is a function: call it, {name}(x)")
+        return Ref(name)
+
+    def walk_UnaryOp(self, node: ast.UnaryOp, depth: int) -> Tree:
+        if isinstance(node.op, ast.UAdd):
+            return self.walk(node.operand, depth + 1)
+        if not isinstance(node.op, ast.USub):
+            raise self.fail(node, f"the operator {type(node.op).__name__} is not allowed")
+        return _scale(self.walk(node.operand, depth + 1), sympy.S.NegativeOne, self.limits)
+
+    def walk_BinOp(self, node: ast.BinOp, depth: int) -> Tree:
+        symbol = _BINOPS.get(type(node.op))
+        if symbol is None:
+            raise self.fail(node, "only + - * / ** ^ are allowed as operators")
+        if symbol == "**":
+            base, exponent = self.walk(node.left, depth + 1), self.walk(node.right, depth + 1)
+            return _power(base, exponent, self.limits)
+        family = (ast.Add, ast.Sub) if symbol in "+-" else (ast.Mult, ast.Div)
+        # Walk the left spine of a + b - c + … without recursion: long sums are flat, not deep.
+        terms, inverted = [], []
+        while isinstance(node, ast.BinOp) and isinstance(node.op, family):
+            terms.append(self.walk(node.right, depth + 1))
+            inverted.append(isinstance(node.op, (ast.Sub, ast.Div)))
+            node = node.left
+        terms.append(self.walk(node, depth + 1))
+        inverted.append(False)
+        terms, inverted = terms[::-1], inverted[::-1]
+        if symbol in "+-":
+            args = [_scale(t, sympy.S.NegativeOne, self.limits) if inv else t
+                    for t, inv in zip(terms, inverted)]
+            return _chain("add", args, self.limits)
+        args = [_power(t, Num(sympy.S.NegativeOne), self.limits) if inv else t
+                for t, inv in zip(terms, inverted)]
+        return _chain("mul", args, self.limits)
+
+    def walk_Call(self, node: ast.Call, depth: int) -> Tree:
+        if not isinstance(node.func, ast.Name):
+            raise self.fail(node.func, _REFUSED.get(type(node.func), "only functions can be called"))
+        name = node.func.id
+        op = ops.FUNCTIONS.get(name)
+        if op is None:
+            known = ", ".join(ops.FUNCTIONS)
+            raise self.fail(node, f"unknown function '{name}'; known functions: {known} "
+                                  f"(for a product, write {name}*(…))")
+        positional = [self.walk(a, depth + 1) for a in node.args]
+        if len(positional) < op.arity:
+            raise self.fail(node, f"{name} takes {op.arity} argument{'s' * (op.arity > 1)}, "
+                                  f"got {len(positional)}")
+        args, extra = positional[: op.arity], positional[op.arity:]
+        params = self.params(op, node, extra, depth)
+        return _fold(Apply(op.name, tuple(args), params), self.limits)
+
+    def params(self, op: ops.Op, node: ast.Call, extra: list[Tree], depth: int):
+        """The op's numeric parameters, positional after the arguments, or by keyword."""
+        names = list(op.params)
+        if len(extra) > len(names):
+            count = op.arity + len(names)
+            raise self.fail(node, f"{op.name} takes at most {count} argument"
+                                  f"{'s' * (count > 1)}, got {op.arity + len(extra)}")
+        given = dict(zip(names, extra))
+        for kw in node.keywords:
+            if kw.arg is None or kw.arg not in names:
+                allowed = ", ".join(names) or "none"
+                raise self.fail(kw.value, f"{op.name} has no parameter '{kw.arg}' "
+                                          f"(parameters: {allowed})")
+            given[kw.arg] = self.walk(kw.value, depth + 1)
+        values = []
+        for pname in names:
+            tree = given.get(pname, Num(sympy.sympify(op.params[pname])))
+            if not isinstance(tree, Num):
+                raise self.fail(node, f"parameter '{pname}' of {op.name} must be a number")
+            values.append((pname, tree.value))
+        return tuple(values)
+
+
+# --- tree helpers: folding constants, bounded -------------------------------------------------
+
+
+def _check_number(value: sympy.Expr, limits: Limits) -> sympy.Expr:
+    if value.is_Integer and abs(value) >= 10 ** limits.max_int_digits:
+        raise exceeded("an integer with more digits than allowed", "max_int_digits",
+                       limits.max_int_digits)
+    if value.is_Rational and not value.is_Integer and value.q >= 10 ** limits.max_int_digits:
+        raise exceeded("a fraction with a denominator too large", "max_int_digits",
+                       limits.max_int_digits)
+    if value in (sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
+        raise LimitError(f"a constant evaluates to {value} (division by zero?)")
+    return value
+
+
+def _power(base: Tree, exponent: Tree, limits: Limits) -> Tree:
+    if isinstance(exponent, Num) and exponent.value.is_Integer:
+        e = int(exponent.value)
+        if abs(e) > limits.max_exponent:
+            raise exceeded(f"the exponent {exponent.value}", "max_exponent", limits.max_exponent)
+    return _fold(Apply("pow", (base, exponent)), limits)
+
+
+def _scale(tree: Tree, factor: sympy.Expr, limits: Limits) -> Tree:
+    """``factor · tree``, merging into a leading numeric coefficient where there is one."""
+    if isinstance(tree, Num):
+        return Num(_check_number(factor * tree.value, limits))
+    if isinstance(tree, Apply) and tree.op == "mul" and isinstance(tree.args[0], Num):
+        coeff = _check_number(factor * tree.args[0].value, limits)
+        rest = tree.args[1:]
+        return rest[0] if coeff == 1 and len(rest) == 1 else Apply("mul", (Num(coeff), *rest))
+    return Apply("mul", (Num(factor), tree))
+
+
+def _chain(op: str, args: list[Tree], limits: Limits) -> Tree:
+    """An add or mul over ``args``: unnamed same-op chains merged, numeric terms folded."""
+    flat: list[Tree] = []
+    for a in args:
+        flat.extend(a.args if isinstance(a, Apply) and a.op == op and not a.params else [a])
+    if len(flat) > limits.max_terms:
+        raise exceeded(f"a chain of {len(flat)} terms", "max_terms", limits.max_terms)
+    numbers = [a.value for a in flat if isinstance(a, Num)]
+    rest = [a for a in flat if not isinstance(a, Num)]
+    identity = sympy.S.Zero if op == "add" else sympy.S.One
+    constant = _check_number(sympy.Add(*numbers) if op == "add" else sympy.Mul(*numbers), limits)
+    if not rest:
+        return Num(constant)
+    if op == "mul" and constant == 0:
+        return Num(sympy.S.Zero)
+    lead = [] if constant == identity else [Num(constant)]
+    args_out = lead + rest if op == "mul" else rest + lead
+    return args_out[0] if len(args_out) == 1 else Apply(op, tuple(args_out))
+
+
+def _fold(tree: Apply, limits: Limits) -> Tree:
+    """Evaluate an op whose arguments are all numbers (``2**3`` → 8), within the limits."""
+    if not all(isinstance(a, Num) for a in tree.args):
+        return tree
+    if tree.op == "pow":
+        base, exponent = (a.value for a in tree.args)
+        if base.is_Integer and exponent.is_Integer and exponent > 0:
+            if abs(base) > 1 and int(exponent) * int(abs(base)).bit_length() > 4 * limits.max_int_digits:
+                raise exceeded(f"the power {base}**{exponent}", "max_int_digits",
+                               limits.max_int_digits)
+        if base == 0 and exponent.is_negative:
+            raise LimitError(f"the constant {base}**{exponent} divides by zero")
+    op = ops.OPS[tree.op]
+    value = op.build(*(a.value for a in tree.args), **dict(tree.params))
+    return Num(_check_number(sympy.sympify(value).doit(), limits))
+
+
+# --- the parser -------------------------------------------------------------------------------
+
+
+def _parse_rhs(tokens: list[Tok], limits: Limits) -> Tree:
+    """Parse one right-hand side (already read as a textbook reader would) into a tree."""
+    pieces, starts, pos = [], [], 0
+    for tok in tokens:
+        text = "**" if tok.text == "^" else tok.text
+        starts.append(pos)
+        pieces.append(text)
+        pos += len(text) + 1
+    source = " ".join(pieces)
+    depth = max_depth(tokens)
+    if depth > limits.max_depth:
+        raise exceeded(f"nesting {depth} deep", "max_depth", limits.max_depth)
+    old = sys.getrecursionlimit()
+    try:
+        # CPython builds the AST of a long flat chain recursively; max_terms bounds the depth.
+        sys.setrecursionlimit(max(old, 4 * limits.max_terms + 1000))
+        tree = ast.parse(source, mode="eval")
+    except SyntaxError as e:
+        tok = tokens[max(0, bisect_right(starts, (e.offset or 1) - 1) - 1)] if tokens else None
+        msg = (e.msg or "invalid syntax").replace("'**'", "'^'")
+        raise ParseError(msg, tok.line if tok else 1, tok.col if tok else 1) from None
+    except (RecursionError, MemoryError):
+        raise exceeded("the expression", "max_terms", limits.max_terms) from None
+    finally:
+        sys.setrecursionlimit(old)
+    return _Walker(source, tokens, starts, limits).walk(tree.body)
+
+
+def max_depth(tokens: list[Tok]) -> int:
+    """The deepest nesting of brackets in a token list."""
+    depth = deepest = 0
+    for t in tokens:
+        depth += t.text in "([{"
+        depth -= t.text in ")]}"
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def parse(text: str, output: str | None = None, limits: Limits = DEFAULT) -> Program:
+    """Parse program text into a :class:`Program`.
+
+    Parameters
+    ----------
+    text : statements separated by ``;`` or newlines, in any order.
+    output : the name to explain; needed only when several names are unused by other
+        statements.
+    limits : resource limits.
+
+    Examples
+    --------
+    >>> p = parse("J(a,b,c) = 3(a+bc)")
+    >>> p.inputs, p.output
+    (('a', 'b', 'c'), 'J')
+    """
+    if len(text) > limits.max_chars:
+        raise exceeded(f"a program of {len(text)} characters", "max_chars", limits.max_chars)
+    raw = _split_statements(text)
+    if not raw:
+        raise ParseError("the program is empty", 1, 1)
+    if len(raw) > limits.max_statements:
+        raise exceeded(f"{len(raw)} statements", "max_statements", limits.max_statements)
+    statements = [_statement(_tokenize(s, line, col), line, col) for s, line, col in raw]
+    declared = _declared_inputs(statements)
+    assigned = _assigned_names(statements, declared)
+    free = _free_name_tokens(statements, set(assigned))
+    assignments = []
+    for st in statements:
+        variables = set(assigned) | set(declared or ())
+        if declared is not None:
+            split_into = variables
+        else:
+            split_into = _undeclared_parts(st, free, variables)
+        tokens = _read_textbook(st.rhs, variables, split_into)
+        _check_names(tokens, st, declared, variables, free)
+        name = st.lhs.text if st.lhs is not None else _bare_name(assigned)
+        assignments.append(Assignment(name, _parse_rhs(tokens, limits), st.line))
+    return _program(assignments, declared, output)
+
+
+def _declared_inputs(statements: list[_Statement]) -> list[str] | None:
+    decl = [st for st in statements if st.declared is not None]
+    if len(decl) > 1:
+        t = decl[1].lhs
+        raise ParseError("the inputs are declared twice; declare them once, J(a,b,c) = …",
+                         t.line, t.col)
+    if not decl:
+        return None
+    names = [t.text for t in decl[0].declared]
+    for t in decl[0].declared:
+        _check_identifier(t)
+        if names.count(t.text) > 1:
+            raise ParseError(f"the input '{t.text}' is declared twice", t.line, t.col)
+    return names
+
+
+def _assigned_names(statements: list[_Statement], declared: list[str] | None) -> dict[str, Tok]:
+    assigned: dict[str, Tok] = {}
+    bare = [st for st in statements if st.lhs is None]
+    if len(bare) > 1:
+        t = bare[1].rhs[0]
+        raise ParseError("only one statement may be a bare expression; name the others, "
+                         "x = …", t.line, t.col)
+    for st in statements:
+        if st.lhs is None:
+            continue
+        t = st.lhs
+        _check_identifier(t)
+        if t.text in assigned:
+            first = assigned[t.text]
+            raise ParseError(f"'{t.text}' is assigned twice (first at line {first.line}, "
+                             f"column {first.col}); each name gets one value", t.line, t.col)
+        if declared and t.text in declared:
+            raise ParseError(f"'{t.text}' is a declared input and cannot be assigned",
+                             t.line, t.col)
+        assigned[t.text] = t
+    return assigned
+
+
+def _check_identifier(t: Tok) -> None:
+    if t.kind != "name":
+        raise ParseError(f"'{t.text}' is not a name", t.line, t.col)
+    if t.text.startswith("__"):
+        raise ParseError(f"names starting with '__' are not allowed: '{t.text}'", t.line, t.col)
+    if t.text in ops.FUNCTIONS or t.text in ops.CONSTANTS:
+        raise ParseError(f"'{t.text}' is a built-in name and cannot be used as a variable",
+                         t.line, t.col)
+    if keyword.iskeyword(t.text):
+        raise ParseError(f"'{t.text}' is a keyword and cannot be used as a name", t.line, t.col)
+
+
+def _free_name_tokens(statements: list[_Statement], assigned: set[str]) -> set[str]:
+    """Names used on a right side that nothing assigns (the inputs, before any splitting)."""
+    names = set()
+    for st in statements:
+        for i, t in enumerate(st.rhs):
+            nxt = st.rhs[i + 1] if i + 1 < len(st.rhs) else None
+            called = nxt is not None and nxt.text == "("
+            if t.kind == "name" and t.text not in assigned and not keyword.iskeyword(t.text):
+                if not (called and t.text in ops.FUNCTIONS) and t.text not in ops.CONSTANTS:
+                    names.add(t.text)
+    return names
+
+
+def _undeclared_parts(st: _Statement, free: set[str], variables: set[str]) -> set[str]:
+    """Without a declaration, names split only into names the program uses on their own,
+    or into single letters when the statement is written textbook-style (``3(a+bc)``)."""
+    textbook = any(_implicit_times(p, c, variables) for p, c in zip(st.rhs, st.rhs[1:]))
+    letters = {t.text[i] for t in st.rhs if t.kind == "name" for i in range(len(t.text))}
+    return (free | variables) | ({ch for ch in letters if ch.isalpha()} if textbook else set())
+
+
+def _check_names(tokens, st, declared, variables, free) -> None:
+    """Refuse names that are neither declared nor assigned (with a declaration), and
+    suggest the product for a juxtaposition without one."""
+    for t in tokens:
+        if t.kind != "name" or t.text in variables or keyword.iskeyword(t.text):
+            continue
+        if t.text in ops.FUNCTIONS or t.text in ops.CONSTANTS:
+            continue
+        if declared is not None:
+            head = st.lhs.text if st.lhs is not None else "f"
+            raise ParseError(f"unknown name '{t.text}': declare it, "
+                             f"{head}({','.join(declared + [t.text])}) = …, "
+                             "or write the product with *", t.line, t.col)
+    if declared is None:
+        for t in st.rhs:
+            parts = _segment(t.text, _undeclared_parts(st, free - {t.text}, variables)) \
+                if t.kind == "name" and t.text in free else None
+            if parts:
+                head = st.lhs.text if st.lhs is not None else "f"
+                names = sorted((free - {t.text}) | set(parts))
+                raise ParseError(f"unknown name '{t.text}': did you mean {'*'.join(parts)}? "
+                                 f"Write {'*'.join(parts)}, or declare the inputs: "
+                                 f"{head}({','.join(names)}) = …", t.line, t.col)
+
+
+def _bare_name(assigned: dict[str, Tok]) -> str:
+    """The name given to a bare expression: ``f``, or ``out`` when ``f`` is taken."""
+    return next(n for n in ("f", "out", "result", "f_out") if n not in assigned)
+
+
+def _program(assignments: list[Assignment], declared: list[str] | None,
+             output: str | None) -> Program:
+    names = [a.name for a in assignments]
+    used, order = set(), []
+    for a in assignments:
+        for ref in _refs(a.tree):
+            used.add(ref)
+            if ref not in names and ref not in order:
+                order.append(ref)
+    inputs = list(declared or []) + [n for n in order if n not in (declared or [])]
+    if output is None:
+        candidates = [n for n in names if n not in used]
+        if not candidates:
+            raise ParseError("every assigned name is used by another statement, so there is "
+                             "no output: the statements form a cycle", assignments[0].line, 1)
+        if len(candidates) > 1:
+            raise ParseError(f"several outputs: {', '.join(candidates)}; choose one with "
+                             "--output NAME", assignments[0].line, 1)
+        output = candidates[0]
+    elif output not in names:
+        known = ", ".join(names)
+        raise ParseError(f"--output '{output}' is not an assigned name (assigned: {known})", 1, 1)
+    return Program(tuple(assignments), tuple(inputs), output, declared is not None)
+
+
+def _refs(tree: Tree):
+    """The names a tree refers to, in order (iteratively: trees may be wide)."""
+    stack = [tree]
+    while stack:
+        t = stack.pop()
+        if isinstance(t, Ref):
+            yield t.name
+        elif isinstance(t, Apply):
+            stack.extend(reversed(t.args))

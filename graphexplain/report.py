@@ -1,0 +1,372 @@
+"""Printers of a derivation: text, LaTeX, Markdown and JSON (schema ``graphexplain/1``).
+
+What it does: turns a :class:`~graphexplain.derive.Derivation` (with, optionally, the numbers
+of an :class:`~graphexplain.evaluate.Evaluation` and a
+:class:`~graphexplain.verify.Verification`) into a report. Every printer reads the same
+sections (graph, local partials, backward pass, gradients and paths, verification); each
+format only says how a section looks. Expression text comes from sympy's own printers.
+
+What it does not do: compute anything beyond formatting; the numbers come from evaluate and
+verify.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Callable
+
+import sympy
+
+from .derive import Derivation
+from .evaluate import Evaluation
+from .graph import label
+from .verify import Check, Verification
+
+SCHEMA = "graphexplain/1"
+
+
+# --- shared helpers ---------------------------------------------------------------------------
+
+
+def expr_text(expr: sympy.Expr | None) -> str | None:
+    """sympy's ``str``, without the trailing zeros of Floats (``0.5``, not ``0.500000000000000``)."""
+    return None if expr is None else sympy.sstr(expr, full_prec=False)
+
+
+def expr_latex(expr: sympy.Expr, names: dict | None = None) -> str:
+    """sympy's LaTeX, with node symbols shown by their labels and products as ``a \\cdot b``."""
+    return sympy.latex(expr, symbol_names=names or {}, mul_symbol="dot", full_prec=False)
+
+
+def num(x: float | None) -> str:
+    """A compact number: ``3``, ``0.105754``, ``nan``, ``inf``."""
+    if x is None:
+        return "?"
+    if math.isfinite(x) and x == int(x) and abs(x) < 1e15:
+        return str(int(x))
+    return f"{x:.6g}"
+
+
+def json_num(x: float | None) -> float | None:
+    """A JSON number; NaN and infinities (not valid JSON) become null."""
+    return x if x is not None and math.isfinite(x) else None
+
+
+def point_text(ev: Evaluation) -> str:
+    return ", ".join(f"{k}={num(v)}" for k, v in ev.point.items())
+
+
+def d_text(d: Derivation, n: str, of: str | None = None) -> str:
+    """``∂J/∂v`` with labels."""
+    G = d.graph
+    return f"∂{label(G, of or d.output)}/∂{label(G, n)}"
+
+
+def _latex_names(d: Derivation) -> dict:
+    from .graph import symbol
+
+    return {symbol(n): _latex_label(label(d.graph, n)) for n in d.graph.nodes}
+
+
+def _latex_label(text: str) -> str:
+    """``w1[1,2]`` → ``w1[1,2]`` in text mode; a plain identifier stays as sympy shows it."""
+    if text.isidentifier():
+        return sympy.latex(sympy.Symbol(text))
+    return r"\mathrm{%s}" % text.replace("_", r"\_")
+
+
+# --- sections: the content every printer shows -------------------------------------------------
+
+
+def forward_rows(d: Derivation, ev: Evaluation | None):
+    """(node, label, expression text, value) for every op node, in topological order."""
+    G = d.graph
+    for n in d.order:
+        if G.nodes[n]["kind"] == "op":
+            yield n, label(G, n), G.nodes[n]["expr"], ev.values.get(n) if ev else None
+
+
+def local_rows(d: Derivation, ev: Evaluation | None):
+    """(u, v, local expression, value) for every edge, in topological order of ``v``."""
+    G = d.graph
+    for v in d.order:
+        for u in G.predecessors(v):
+            yield u, v, G.edges[u, v]["local"], ev.locals.get((u, v)) if ev else None
+
+
+def backward_rows(d: Derivation):
+    """Nodes in backward order (output first), only those the output depends on."""
+    return [n for n in reversed(d.order) if n in d.adjoints]
+
+
+def gradient_entry(d: Derivation, ev: Evaluation | None, x: str) -> dict:
+    """The JSON ``gradients`` entry of one leaf."""
+    listed = d.paths.get(x)
+    count = d.path_counts.get(x, 0)
+    return {
+        "value": json_num(ev.adjoints.get(x)) if ev else None,
+        "formula": expr_text(d.formulas.get(x)),
+        "chain": expr_text(d.adjoints[x]),
+        "paths": listed if listed is not None and len(listed) == count else None,
+        "path_count": count,
+    }
+
+
+# --- text -------------------------------------------------------------------------------------
+
+
+def to_text(d: Derivation, ev: Evaluation | None = None,
+            vf: Verification | None = None) -> str:
+    """A readable, step-by-step report (the command line's default).
+
+    Examples
+    --------
+    >>> from graphexplain.parse import parse
+    >>> from graphexplain.graph import build
+    >>> from graphexplain.derive import derive
+    >>> print(to_text(derive(build(parse("J = 3*u; u = a + b")))).splitlines()[0])
+    Computation graph (forward pass)
+    """
+    sections = [_text_forward(d, ev), _text_locals(d, ev), _text_backward(d, ev),
+                _text_gradients(d, ev), _text_notes(d, ev), _text_verification(vf, ev)]
+    return "\n\n".join(s for s in sections if s) + "\n"
+
+
+def _text_forward(d: Derivation, ev: Evaluation | None) -> str:
+    head = "Computation graph (forward pass" + (f", at {point_text(ev)})" if ev else ")")
+    leaves = [f"  {label(d.graph, n)}: {_leaf_kind(d, n)}" for n in d.order
+              if d.graph.nodes[n]["kind"] != "op"]
+    rows = [f"  {lab} = {expr_text(e)}" + (f" = {num(v)}" if ev else "")
+            for _, lab, e, v in forward_rows(d, ev)]
+    return "\n".join([head] + leaves + rows)
+
+
+def _leaf_kind(d: Derivation, n: str) -> str:
+    data = d.graph.nodes[n]
+    kind = data["kind"] + ("" if data["requires_grad"] else ", no grad")
+    return kind + (f" = {num(data['value'])}" if "value" in data else "")
+
+
+def _text_locals(d: Derivation, ev: Evaluation | None) -> str:
+    rows = ["  " + " = ".join(_dedupe([d_text(d, u, v), expr_text(e)] + ([num(val)] if ev else [])))
+            for u, v, e, val in local_rows(d, ev)]
+    return "\n".join(["Local partials (one per edge)"] + rows)
+
+
+def _step_terms(d: Derivation, n: str) -> list[str]:
+    """``∂J/∂u · ∂u/∂v`` for each successor; a local of the output itself is marked."""
+    out = []
+    for s, _ in d.contributions[n]:
+        local = d_text(d, n, s)
+        out.append(f"{local} (local)" if s == d.output else f"{d_text(d, s)} · {local}")
+    return out
+
+
+def _step_values(d: Derivation, n: str, value: Callable) -> list[str]:
+    out = []
+    for s, local in d.contributions[n]:
+        out.append(value(n, s) if s == d.output else f"{value(s, None)} · {value(n, s)}")
+    return out
+
+
+def _text_backward(d: Derivation, ev: Evaluation | None) -> str:
+    rows = [f"  {d_text(d, d.output)} = 1"]
+    for n in backward_rows(d)[1:]:
+        rows.append("  " + " = ".join(_dedupe(_backward_stages(d, ev, n))))
+    return "\n".join(["Backward pass (adjoints, from the output back; forks add)"] + rows)
+
+
+def _backward_stages(d: Derivation, ev: Evaluation | None, n: str) -> list[str]:
+    """``∂J/∂b``, ``∂J/∂v · ∂v/∂b``, ``3 · c``, ``3*c``, then ``3 · 3``, ``9`` at a point."""
+    sym = " + ".join(_step_values(
+        d, n, lambda a, s: _paren(d.adjoints[a]) if s is None else _paren(d.local(a, s))))
+    stages = [d_text(d, n), " + ".join(_step_terms(d, n)), sym, expr_text(d.adjoints[n])]
+    if ev:
+        nums = " + ".join(_step_values(
+            d, n, lambda a, s: num(ev.adjoints[a] if s is None else ev.locals[a, s])))
+        stages += ([] if nums == sym else [nums]) + [num(ev.adjoints[n])]
+    return stages
+
+
+def _dedupe(stages: list[str]) -> list[str]:
+    """Drop a stage equal to the one before it (``3 = 3``)."""
+    return [s for i, s in enumerate(stages) if i == 0 or s != stages[i - 1]]
+
+
+def _paren(e: sympy.Expr) -> str:
+    t = expr_text(e)
+    return f"({t})" if isinstance(e, sympy.Add) else t
+
+
+def _text_gradients(d: Derivation, ev: Evaluation | None) -> str:
+    rows = []
+    for x in d.leaves:
+        formula = d.formulas.get(x)
+        shown = expr_text(formula) if formula is not None else \
+            f"{expr_text(d.adjoints[x])}   (in intermediate names; too large to expand)"
+        stages = [d_text(d, x), shown] + ([num(ev.adjoints[x])] if ev else [])
+        rows.append("  " + " = ".join(_dedupe(stages)))
+        rows.extend(_text_paths(d, ev, x))
+    return "\n".join(["Gradients (and the sum over paths)"] + rows)
+
+
+def _text_paths(d: Derivation, ev: Evaluation | None, x: str) -> list[str]:
+    count, listed = d.path_counts.get(x, 0), d.paths.get(x) or []
+    rows = [f"      {count} path{'s' * (count != 1)}" + (f", first {len(listed)} listed"
+                                                         if len(listed) < count else "")]
+    for p, term in zip(listed, d.path_terms(x)):
+        chain = " → ".join(label(d.graph, n) for n in p)
+        factors = " · ".join(_paren(d.local(u, v)) for u, v in zip(p, p[1:]))
+        row = f"      {chain}: {factors}"
+        if ev:
+            row += f" = {num(math.prod(ev.locals[u, v] for u, v in zip(p, p[1:])))}"
+        rows.append(row)
+    return rows
+
+
+def _text_notes(d: Derivation, ev: Evaluation | None) -> str:
+    if not ev or not (ev.kinks or ev.problems):
+        return ""
+    rows = ["Notes at this point"]
+    for n in ev.kinks:
+        rows.append(f"  {label(d.graph, n)}: {d.graph.nodes[n]['op']} is not differentiable "
+                    "here; its partial follows torch's convention")
+    for n, v in ev.problems:
+        rows.append(f"  {label(d.graph, n)} = {num(v)}: {_problem_reason(d, n)}")
+    return "\n".join(rows)
+
+
+def _problem_reason(d: Derivation, n: str) -> str:
+    op = d.graph.nodes[n].get("op")
+    reasons = {"log": "log outside its domain (x ≤ 0)", "sqrt": "sqrt of a negative number",
+               "pow": "division by zero, or a power outside its domain",
+               "exp": "overflow"}
+    return reasons.get(op, "the value is not a finite real number")
+
+
+def _check_text(c: Check, what: str, unit: str) -> str:
+    if c.ok is None:
+        return f"  {what}: not comparable at this point ({', '.join(c.not_comparable)})"
+    verdict = "agrees" if c.ok else f"DISAGREES, first at {c.first_mismatch}"
+    line = f"  {what}: {verdict} on {c.compared} {unit}, max abs error {num(c.max_abs_error)}"
+    if c.not_comparable:
+        line += f"; not comparable at {', '.join(c.not_comparable)}"
+    return line
+
+
+def _text_verification(vf: Verification | None, ev: Evaluation | None) -> str:
+    if vf is None:
+        return ""
+    rows = [f"Verification at {point_text(ev)}"]
+    if vf.torch is not None:
+        rows.append(_check_text(vf.torch, "torch.autograd (float64)", "adjoints"))
+    fd = vf.finite_difference
+    rows.append(_check_text(fd, f"central differences (f(w+h) − f(w−h))/2h, h ≈ {num(fd.step)}",
+                            "gradients"))
+    return "\n".join(rows)
+
+
+# --- JSON -------------------------------------------------------------------------------------
+
+
+def to_dict(d: Derivation, ev: Evaluation | None = None,
+            vf: Verification | None = None) -> dict:
+    """The ``graphexplain/1`` document (see GUIDE.md, "JSON output")."""
+    G = d.graph
+    leaves = [{"name": n, "label": label(G, n),
+               "value": json_num(ev.values.get(n)) if ev else json_num(G.nodes[n].get("value")),
+               "requires_grad": bool(G.nodes[n]["requires_grad"])}
+              for n in d.order if G.nodes[n]["kind"] != "op"]
+    nodes = [{"name": n, "label": lab, "op": G.nodes[n]["op"], "expr": expr_text(e),
+              "value": json_num(v), "adjoint": expr_text(d.adjoints.get(n)),
+              "adjoint_value": json_num(ev.adjoints.get(n)) if ev else None}
+             for n, lab, e, v in forward_rows(d, ev)]
+    edges = [{"source": u, "target": v, "local": expr_text(e), "local_value": json_num(val)}
+             for u, v, e, val in local_rows(d, ev)]
+    doc = {"schema": SCHEMA, "output": d.output, "leaves": leaves, "nodes": nodes,
+           "edges": edges,
+           "gradients": {x: gradient_entry(d, ev, x) for x in d.leaves},
+           "verification": vf.to_dict() if vf is not None else None}
+    if ev is not None:
+        doc["kinks"] = list(ev.kinks)
+        doc["problems"] = [{"node": n, "value": num(v)} for n, v in ev.problems]
+    return doc
+
+
+def to_json(d: Derivation, ev: Evaluation | None = None, vf: Verification | None = None,
+            indent: int | None = 2) -> str:
+    return json.dumps(to_dict(d, ev, vf), indent=indent, ensure_ascii=False, allow_nan=False)
+
+
+# --- LaTeX and Markdown -----------------------------------------------------------------------
+
+
+def _latex_d(d: Derivation, n: str, of: str | None = None) -> str:
+    names = _latex_names(d)
+    from .graph import symbol
+
+    top, bottom = names[symbol(of or d.output)], names[symbol(n)]
+    return r"\frac{\partial %s}{\partial %s}" % (top, bottom)
+
+
+def latex_lines(d: Derivation, ev: Evaluation | None = None) -> list[str]:
+    """One aligned equation per backward step and per gradient."""
+    names = _latex_names(d)
+    lines = []
+    for n in backward_rows(d)[1:]:
+        terms = " + ".join(
+            _latex_d(d, n, s) + r"\Big|_{\mathrm{local}}" if s == d.output else f"{_latex_d(d, s)}{_latex_d(d, n, s)}"
+            for s, _ in d.contributions[n])
+        stages = [terms, expr_latex(d.adjoints[n], names)] + ([num(ev.adjoints[n])] if ev else [])
+        lines.append(f"{_latex_d(d, n)} &= " + " = ".join(_dedupe(stages)))
+    for x in d.leaves:
+        formula = d.formulas.get(x)
+        if formula is not None and formula != d.adjoints[x]:
+            lines.append(f"{_latex_d(d, x)} &= {expr_latex(formula)}")
+    return lines
+
+
+def to_latex(d: Derivation, ev: Evaluation | None = None,
+             vf: Verification | None = None) -> str:
+    """An ``align*`` block: the forward definitions, then the backward pass."""
+    names = _latex_names(d)
+    G = d.graph
+    forward = [f"{names[_sym(n)]} &= {expr_latex(G.nodes[n]['expr'], names)}"
+               + (f" = {num(v)}" if ev else "") for n, _, _, v in forward_rows(d, ev)]
+    body = " \\\\\n".join(forward + latex_lines(d, ev))
+    return "\\begin{align*}\n" + body + "\n\\end{align*}\n"
+
+
+def _sym(n: str):
+    from .graph import symbol
+
+    return symbol(n)
+
+
+def to_markdown(d: Derivation, ev: Evaluation | None = None,
+                vf: Verification | None = None) -> str:
+    """Markdown with tables and ``$…$`` math (for notebooks and course notes)."""
+    names = _latex_names(d)
+    parts = ["### Forward pass", "", "| node | definition | value |", "|---|---|---|"]
+    for n, lab, e, v in forward_rows(d, ev):
+        parts.append(f"| ${names[_sym(n)]}$ | ${expr_latex(e, names)}$ | {num(v) if ev else ''} |")
+    parts += ["", "### Local partials", "", "| edge | local partial | value |", "|---|---|---|"]
+    for u, v, e, val in local_rows(d, ev):
+        parts.append(f"| ${_latex_d(d, u, v)}$ | ${expr_latex(e, names)}$ | "
+                     f"{num(val) if ev else ''} |")
+    parts += ["", "### Backward pass", "", "$$", "\\begin{aligned}",
+              " \\\\\n".join(latex_lines(d, ev)), "\\end{aligned}", "$$"]
+    if vf is not None:
+        parts += ["", "### Verification", "", "```", _text_verification(vf, ev), "```"]
+    return "\n".join(parts) + "\n"
+
+
+PRINTERS: dict[str, Callable] = {"text": to_text, "json": to_json, "latex": to_latex,
+                                 "markdown": to_markdown}
+
+
+def report(d: Derivation, fmt: str = "text", ev: Evaluation | None = None,
+           vf: Verification | None = None) -> str:
+    """The report in ``fmt``: one of text, json, latex, markdown."""
+    return PRINTERS[fmt](d, ev, vf)
