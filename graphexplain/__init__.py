@@ -14,11 +14,28 @@ torch is imported only when a check runs.
 """
 
 from .api import Explanation, explain, explain_graph
-from .errors import (GraphError, GraphExplainError, LimitError, ParseError, PointError,
-                     RenderError, UnsupportedOpError)
+from .errors import (
+                     GraphError,
+                     GraphExplainError,
+                     LimitError,
+                     ParseError,
+                     PointError,
+                     RenderError,
+                     UnsupportedOpError,
+)
 from .limits import Limits
 
 __version__ = "0.1.0"
-__all__ = ["explain", "explain_graph", "Explanation", "Limits", "GraphExplainError",
-           "ParseError", "GraphError", "PointError", "LimitError", "RenderError",
-           "UnsupportedOpError"]
+__all__ = [
+                     "Explanation",
+                     "GraphError",
+                     "GraphExplainError",
+                     "LimitError",
+                     "Limits",
+                     "ParseError",
+                     "PointError",
+                     "RenderError",
+                     "UnsupportedOpError",
+                     "explain",
+                     "explain_graph",
+]

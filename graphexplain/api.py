@@ -8,9 +8,9 @@ draws itself, and shows itself in Jupyter.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping
 
 import networkx as nx
 import sympy
@@ -22,7 +22,8 @@ from .evaluate import Evaluation, evaluate
 from .graph import build
 from .limits import DEFAULT, Limits
 from .parse import parse
-from .verify import Verification, verify as run_checks
+from .verify import Verification
+from .verify import verify as run_checks
 
 
 @dataclass

@@ -78,7 +78,8 @@ def _read_program(args) -> str:
             with open(args.file, encoding="utf-8") as f:
                 return f.read(DEFAULT.max_chars * 4 + 1)
         except (OSError, UnicodeDecodeError) as e:
-            raise _UsageError(f"cannot read {args.file}: {getattr(e, 'strerror', None) or e}")
+            reason = getattr(e, "strerror", None) or e
+            raise _UsageError(f"cannot read {args.file}: {reason}") from None
     return source
 
 

@@ -23,7 +23,7 @@ from itertools import islice
 import networkx as nx
 import sympy
 
-from .graph import grad_leaves, symbol
+from .graph import grad_leaves, symbol, tracked
 from .limits import DEFAULT, Limits
 
 
@@ -86,7 +86,7 @@ def adjoints(G: nx.DiGraph, output: str, order: list[str] | None = None):
     order = order or list(nx.topological_sort(G))
     adj: dict[str, sympy.Expr] = {output: sympy.S.One}
     contributions: dict[str, list[tuple[str, sympy.Expr]]] = {output: []}
-    relevant = nx.ancestors(G, output)
+    relevant = tracked(G, output) - {output}  # torch computes no grad for the untracked
     for v in reversed(order):
         if v not in relevant:
             continue
@@ -117,7 +117,7 @@ def list_paths(G: nx.DiGraph, source: str, output: str, cap: int) -> list[list[s
 
 def path_product(G: nx.DiGraph, path: list[str]) -> sympy.Expr:
     """Π ∂(path[k+1])/∂(path[k]) along one path: its term in the sum over paths."""
-    return sympy.Mul(*(G.edges[u, v]["local"] for u, v in zip(path, path[1:])))
+    return sympy.Mul(*(G.edges[u, v]["local"] for u, v in zip(path, path[1:], strict=False)))
 
 
 def leaf_expressions(G: nx.DiGraph, order: list[str], max_size: int) -> dict[str, sympy.Expr]:
@@ -149,7 +149,10 @@ def to_leaf_names(expr: sympy.Expr, leaf_exprs: dict, max_size: int) -> sympy.Ex
             return None
         subs[s] = e
     out = expr.xreplace(subs)
-    return out if expr_size(out) <= max_size else None
+    if expr_size(out) > max_size:
+        return None
+    # Common factors pulled out, 2*(b + w*x - y), without expanding or factoring polynomials.
+    return sympy.factor_terms(out)
 
 
 def expr_size(expr: sympy.Expr) -> int:

@@ -14,15 +14,15 @@ the node. It does not import torch.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import networkx as nx
 import sympy
 
 from . import ops
 from .errors import PointError
-from .graph import leaves, symbol
+from .graph import leaves, symbol, tracked
 
 NAN = float("nan")
 
@@ -92,7 +92,7 @@ def local_values(G: nx.DiGraph, values: Mapping[str, float]) -> dict[tuple[str, 
 def backward(G: nx.DiGraph, output: str, locals_: Mapping[tuple[str, str], float]) -> dict:
     """Adjoint values: ∂L/∂L = 1, ∂L/∂v = Σ_s ∂L/∂s · ∂s/∂v in reverse topological order."""
     adj = {output: 1.0}
-    relevant = nx.ancestors(G, output)
+    relevant = tracked(G, output) - {output}
     for v in reversed(list(nx.topological_sort(G))):
         if v in relevant:
             adj[v] = sum(adj[s] * locals_[v, s] for s in G.successors(v) if s in adj)

@@ -27,8 +27,8 @@ graph; nothing downstream knows where a graph came from.
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from functools import cache
 
 import networkx as nx
 import sympy
@@ -41,7 +41,7 @@ from .parse import Apply, Num, Program, Ref, Tree
 KINDS = ("input", "param", "const", "op")
 
 
-@lru_cache(maxsize=None)
+@cache
 def symbol(name: str) -> sympy.Symbol:
     """The sympy symbol of a node (real-valued, as every value here is)."""
     return sympy.Symbol(name, real=True)
@@ -98,6 +98,23 @@ def leaves(G: nx.DiGraph) -> list[str]:
 def grad_leaves(G: nx.DiGraph) -> list[str]:
     """The leaves that require grad: the ones that get a gradient."""
     return [n for n in leaves(G) if G.nodes[n]["requires_grad"]]
+
+
+def tracked(G: nx.DiGraph, output: str | None = None) -> set[str]:
+    """The nodes autograd tracks: leaves that require grad and every op that depends on one
+    (as torch sets ``requires_grad`` on results), restricted to what ``output`` depends on."""
+    out = set()
+    for n in nx.topological_sort(G):
+        data = G.nodes[n]
+        if data["kind"] != "op":
+            needs = data["requires_grad"]
+        else:
+            needs = any(p in out for p in G.predecessors(n))
+        if needs:
+            out.add(n)
+    if output is not None:
+        out &= nx.ancestors(G, output) | {output}
+    return out
 
 
 def op_nodes(G: nx.DiGraph) -> list[str]:

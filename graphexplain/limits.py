@@ -41,13 +41,14 @@ class Limits:
     max_formula_ops: int = 2_000
     max_paths: int = 64
 
-    def with_overrides(self, pairs: dict[str, str]) -> "Limits":
+    def with_overrides(self, pairs: dict[str, str]) -> Limits:
         """A copy with ``name=value`` overrides, as given on the command line."""
         known = {f.name for f in fields(self)}
         values = {}
         for name, text in pairs.items():
             if name not in known:
-                raise LimitError(f"unknown limit '{name}'; known limits: {', '.join(sorted(known))}")
+                names = ", ".join(sorted(known))
+                raise LimitError(f"unknown limit '{name}'; known limits: {names}")
             try:
                 values[name] = int(text)
             except ValueError:

@@ -14,8 +14,8 @@ This module does not import torch at start-up; torch functions import it when fi
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Sequence
 
 import sympy
 
@@ -31,7 +31,7 @@ def _torch():
 # and evaluates itself on numbers, so a formula can be evaluated with ``xreplace``.
 
 
-class sigmoid(sympy.Function):  # noqa: N801 - named as the user writes it
+class sigmoid(sympy.Function):
     """σ(x) = 1 / (1 + e^(−x)); σ′(x) = σ(x)(1 − σ(x))."""
 
     @classmethod
@@ -48,7 +48,7 @@ class sigmoid(sympy.Function):  # noqa: N801 - named as the user writes it
         return r"\sigma\left(%s\right)" % printer._print(self.args[0])
 
 
-class relu(sympy.Function):  # noqa: N801
+class relu(sympy.Function):
     """relu(x) = max(0, x); relu′(x) = H(x), with relu′(0) = 0 as in torch."""
 
     @classmethod
@@ -64,7 +64,7 @@ class relu(sympy.Function):  # noqa: N801
         return r"\operatorname{relu}\left(%s\right)" % printer._print(self.args[0])
 
 
-class softplus(sympy.Function):  # noqa: N801
+class softplus(sympy.Function):
     """softplus(x) = log(1 + e^x); softplus′(x) = σ(x)."""
 
     @classmethod
@@ -80,7 +80,7 @@ class softplus(sympy.Function):  # noqa: N801
         return r"\operatorname{softplus}\left(%s\right)" % printer._print(self.args[0])
 
 
-class elu(sympy.Function):  # noqa: N801
+class elu(sympy.Function):
     """elu(x, α) = x if x > 0 else α(e^x − 1); elu′(x) = 1 if x > 0 else α·e^x (torch at 0)."""
 
     nargs = 2
@@ -101,7 +101,7 @@ class elu(sympy.Function):  # noqa: N801
         return r"\operatorname{elu}\left(%s, %s\right)" % tuple(map(printer._print, self.args))
 
 
-class leaky_relu(sympy.Function):  # noqa: N801
+class leaky_relu(sympy.Function):
     """leaky_relu(x, s) = x if x > 0 else s·x; derivative 1 if x > 0 else s (torch at 0)."""
 
     nargs = 2

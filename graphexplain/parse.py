@@ -21,7 +21,6 @@ import re
 import sys
 from bisect import bisect_right
 from dataclasses import dataclass
-from typing import Union
 
 import sympy
 
@@ -51,11 +50,11 @@ class Apply:
     """An op-table op applied to argument trees, with its numeric parameters."""
 
     op: str
-    args: tuple["Tree", ...]
+    args: tuple[Tree, ...]
     params: tuple[tuple[str, sympy.Expr], ...] = ()
 
 
-Tree = Union[Num, Ref, Apply]
+Tree = Num | Ref | Apply
 
 
 @dataclass(frozen=True)
@@ -136,7 +135,8 @@ def _tokenize(text: str, line: int, col0: int) -> list[Tok]:
             tokens.append(Tok(kind, m.group(), line, col0 + pos))
         pos = m.end()
     for tok in tokens:
-        if tok.kind == "name" and keyword.iskeyword(tok.text) and tok.text not in _EXPRESSION_KEYWORDS:
+        is_keyword = tok.kind == "name" and keyword.iskeyword(tok.text)
+        if is_keyword and tok.text not in _EXPRESSION_KEYWORDS:
             raise ParseError(f"'{tok.text}' is not allowed: graphexplain reads formulas, "
                              "not Python statements", tok.line, tok.col)
     return tokens
@@ -230,7 +230,7 @@ def _segment(word: str, parts: set[str]) -> list[str] | None:
             piece, before = word[start:end], best[start]
             if before is not None and piece in parts:
                 if best[end] is None or len(before) + 1 < len(best[end]):
-                    best[end] = before + [piece]
+                    best[end] = [*before, piece]
     found = best[len(word)]
     return found if found is not None and len(found) >= 2 else None
 
@@ -265,7 +265,8 @@ def _read_textbook(tokens: list[Tok], variables: set[str], split_into: set[str])
             split = _segment(tok.text, split_into)
             if split:
                 offsets = [sum(map(len, split[:k])) for k in range(len(split))]
-                pieces = [Tok("name", p, tok.line, tok.col + o) for p, o in zip(split, offsets)]
+                pieces = [Tok("name", p, tok.line, tok.col + o)
+                          for p, o in zip(split, offsets, strict=True)]
         for piece in pieces:
             if out and _implicit_times(out[-1], piece, variables):
                 out.append(Tok("op", "*", piece.line, piece.col))
@@ -368,15 +369,16 @@ class _Walker:
         terms, inverted = terms[::-1], inverted[::-1]
         if symbol in "+-":
             args = [_scale(t, sympy.S.NegativeOne, self.limits) if inv else t
-                    for t, inv in zip(terms, inverted)]
+                    for t, inv in zip(terms, inverted, strict=False)]
             return _chain("add", args, self.limits)
         args = [_power(t, Num(sympy.S.NegativeOne), self.limits) if inv else t
-                for t, inv in zip(terms, inverted)]
+                for t, inv in zip(terms, inverted, strict=False)]
         return _chain("mul", args, self.limits)
 
     def walk_Call(self, node: ast.Call, depth: int) -> Tree:
         if not isinstance(node.func, ast.Name):
-            raise self.fail(node.func, _REFUSED.get(type(node.func), "only functions can be called"))
+            why = _REFUSED.get(type(node.func), "only functions can be called")
+            raise self.fail(node.func, why)
         name = node.func.id
         op = ops.FUNCTIONS.get(name)
         if op is None:
@@ -398,7 +400,7 @@ class _Walker:
             count = op.arity + len(names)
             raise self.fail(node, f"{op.name} takes at most {count} argument"
                                   f"{'s' * (count > 1)}, got {op.arity + len(extra)}")
-        given = dict(zip(names, extra))
+        given = dict(zip(names, extra, strict=False))
         for kw in node.keywords:
             if kw.arg is None or kw.arg not in names:
                 allowed = ", ".join(names) or "none"
@@ -475,7 +477,8 @@ def _fold(tree: Apply, limits: Limits) -> Tree:
     if tree.op == "pow":
         base, exponent = (a.value for a in tree.args)
         if base.is_Integer and exponent.is_Integer and exponent > 0:
-            if abs(base) > 1 and int(exponent) * int(abs(base)).bit_length() > 4 * limits.max_int_digits:
+            bits = int(exponent) * int(abs(base)).bit_length()
+            if abs(base) > 1 and bits > 4 * limits.max_int_digits:
                 raise exceeded(f"the power {base}**{exponent}", "max_int_digits",
                                limits.max_int_digits)
         if base == 0 and exponent.is_negative:
@@ -556,10 +559,7 @@ def parse(text: str, output: str | None = None, limits: Limits = DEFAULT) -> Pro
     assignments = []
     for st in statements:
         variables = set(assigned) | set(declared or ())
-        if declared is not None:
-            split_into = variables
-        else:
-            split_into = _undeclared_parts(st, free, variables)
+        split_into = variables if declared is not None else _undeclared_parts(st, free, variables)
         tokens = _read_textbook(st.rhs, variables, split_into)
         _check_names(tokens, st, declared, variables, free)
         name = st.lhs.text if st.lhs is not None else _bare_name(assigned)
@@ -634,7 +634,8 @@ def _free_name_tokens(statements: list[_Statement], assigned: set[str]) -> set[s
 def _undeclared_parts(st: _Statement, free: set[str], variables: set[str]) -> set[str]:
     """Without a declaration, names split only into names the program uses on their own,
     or into single letters when the statement is written textbook-style (``3(a+bc)``)."""
-    textbook = any(_implicit_times(p, c, variables) for p, c in zip(st.rhs, st.rhs[1:]))
+    pairs = zip(st.rhs, st.rhs[1:], strict=False)
+    textbook = any(_implicit_times(p, c, variables) for p, c in pairs)
     letters = {t.text[i] for t in st.rhs if t.kind == "name" for i in range(len(t.text))}
     return (free | variables) | ({ch for ch in letters if ch.isalpha()} if textbook else set())
 
@@ -650,7 +651,7 @@ def _check_names(tokens, st, declared, variables, free) -> None:
         if declared is not None:
             head = st.lhs.text if st.lhs is not None else "f"
             raise ParseError(f"unknown name '{t.text}': declare it, "
-                             f"{head}({','.join(declared + [t.text])}) = …, "
+                             f"{head}({','.join([*declared, t.text])}) = …, "
                              "or write the product with *", t.line, t.col)
     if declared is None:
         for t in st.rhs:

@@ -177,7 +177,7 @@ def _marks(ctx: _Ctx, n: str) -> list[str]:
 
 def _forward_lines(ctx: _Ctx, n: str) -> list[str]:
     value = ctx.value(n)
-    return [_head(ctx, n), "" if value is None else f"= {number(value)}"] + _marks(ctx, n)
+    return [_head(ctx, n), "" if value is None else f"= {number(value)}", *_marks(ctx, n)]
 
 
 def _backward_lines(ctx: _Ctx, n: str) -> list[str]:
@@ -186,7 +186,7 @@ def _backward_lines(ctx: _Ctx, n: str) -> list[str]:
     out = ctx.G.nodes[ctx.d.output]["label"]
     adjoint = ctx.d.adjoints.get(n, 0)
     text = _with_value(str(adjoint), ctx.adjoint_value(n))
-    return [_head(ctx, n), f"∂{out}/∂{ctx.G.nodes[n]['label']} = {text}"] + _marks(ctx, n)
+    return [_head(ctx, n), f"∂{out}/∂{ctx.G.nodes[n]['label']} = {text}", *_marks(ctx, n)]
 
 
 def _node_style(ctx: _Ctx, n: str) -> dict:

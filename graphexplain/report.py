@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import sympy
 
@@ -30,7 +30,7 @@ SCHEMA = "graphexplain/1"
 
 
 def expr_text(expr: sympy.Expr | None) -> str | None:
-    """sympy's ``str``, without the trailing zeros of Floats (``0.5``, not ``0.500000000000000``)."""
+    """sympy's ``str``, without a Float's trailing zeros (``0.5``, not ``0.500000000000000``)."""
     return None if expr is None else sympy.sstr(expr, full_prec=False)
 
 
@@ -139,7 +139,7 @@ def _text_forward(d: Derivation, ev: Evaluation | None) -> str:
               if d.graph.nodes[n]["kind"] != "op"]
     rows = [f"  {lab} = {expr_text(e)}" + (f" = {num(v)}" if ev else "")
             for _, lab, e, v in forward_rows(d, ev)]
-    return "\n".join([head] + leaves + rows)
+    return "\n".join([head, *leaves, *rows])
 
 
 def _leaf_kind(d: Derivation, n: str) -> str:
@@ -151,7 +151,7 @@ def _leaf_kind(d: Derivation, n: str) -> str:
 def _text_locals(d: Derivation, ev: Evaluation | None) -> str:
     rows = ["  " + " = ".join(_dedupe([d_text(d, u, v), expr_text(e)] + ([num(val)] if ev else [])))
             for u, v, e, val in local_rows(d, ev)]
-    return "\n".join(["Local partials (one per edge)"] + rows)
+    return "\n".join(["Local partials (one per edge)", *rows])
 
 
 def _step_terms(d: Derivation, n: str) -> list[str]:
@@ -165,7 +165,7 @@ def _step_terms(d: Derivation, n: str) -> list[str]:
 
 def _step_values(d: Derivation, n: str, value: Callable) -> list[str]:
     out = []
-    for s, local in d.contributions[n]:
+    for s, _local in d.contributions[n]:
         out.append(value(n, s) if s == d.output else f"{value(s, None)} · {value(n, s)}")
     return out
 
@@ -174,7 +174,7 @@ def _text_backward(d: Derivation, ev: Evaluation | None) -> str:
     rows = [f"  {d_text(d, d.output)} = 1"]
     for n in backward_rows(d)[1:]:
         rows.append("  " + " = ".join(_dedupe(_backward_stages(d, ev, n))))
-    return "\n".join(["Backward pass (adjoints, from the output back; forks add)"] + rows)
+    return "\n".join(["Backward pass (adjoints, from the output back; forks add)", *rows])
 
 
 def _backward_stages(d: Derivation, ev: Evaluation | None, n: str) -> list[str]:
@@ -208,19 +208,19 @@ def _text_gradients(d: Derivation, ev: Evaluation | None) -> str:
         stages = [d_text(d, x), shown] + ([num(ev.adjoints[x])] if ev else [])
         rows.append("  " + " = ".join(_dedupe(stages)))
         rows.extend(_text_paths(d, ev, x))
-    return "\n".join(["Gradients (and the sum over paths)"] + rows)
+    return "\n".join(["Gradients (and the sum over paths)", *rows])
 
 
 def _text_paths(d: Derivation, ev: Evaluation | None, x: str) -> list[str]:
     count, listed = d.path_counts.get(x, 0), d.paths.get(x) or []
     rows = [f"      {count} path{'s' * (count != 1)}" + (f", first {len(listed)} listed"
                                                          if len(listed) < count else "")]
-    for p, term in zip(listed, d.path_terms(x)):
+    for p, _term in zip(listed, d.path_terms(x), strict=False):
         chain = " → ".join(label(d.graph, n) for n in p)
-        factors = " · ".join(_paren(d.local(u, v)) for u, v in zip(p, p[1:]))
+        factors = " · ".join(_paren(d.local(u, v)) for u, v in zip(p, p[1:], strict=False))
         row = f"      {chain}: {factors}"
         if ev:
-            row += f" = {num(math.prod(ev.locals[u, v] for u, v in zip(p, p[1:])))}"
+            row += f" = {num(math.prod(ev.locals[u, v] for u, v in zip(p, p[1:], strict=False)))}"
         rows.append(row)
     return rows
 
@@ -316,7 +316,8 @@ def latex_lines(d: Derivation, ev: Evaluation | None = None) -> list[str]:
     lines = []
     for n in backward_rows(d)[1:]:
         terms = " + ".join(
-            _latex_d(d, n, s) + r"\Big|_{\mathrm{local}}" if s == d.output else f"{_latex_d(d, s)}{_latex_d(d, n, s)}"
+            _latex_d(d, n, s) + r"\Big|_{\mathrm{local}}" if s == d.output
+            else f"{_latex_d(d, s)}{_latex_d(d, n, s)}"
             for s, _ in d.contributions[n])
         stages = [terms, expr_latex(d.adjoints[n], names)] + ([num(ev.adjoints[n])] if ev else [])
         lines.append(f"{_latex_d(d, n)} &= " + " = ".join(_dedupe(stages)))
@@ -349,7 +350,7 @@ def to_markdown(d: Derivation, ev: Evaluation | None = None,
     """Markdown with tables and ``$…$`` math (for notebooks and course notes)."""
     names = _latex_names(d)
     parts = ["### Forward pass", "", "| node | definition | value |", "|---|---|---|"]
-    for n, lab, e, v in forward_rows(d, ev):
+    for n, _lab, e, v in forward_rows(d, ev):
         parts.append(f"| ${names[_sym(n)]}$ | ${expr_latex(e, names)}$ | {num(v) if ev else ''} |")
     parts += ["", "### Local partials", "", "| edge | local partial | value |", "|---|---|---|"]
     for u, v, e, val in local_rows(d, ev):

@@ -16,8 +16,8 @@ torch is imported only inside :func:`torch_check`.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 import networkx as nx
 

@@ -10,7 +10,7 @@ from graphexplain.api import symbols
 
 def test_explain_seed():
     e = explain("J(a,b,c) = 3(a+bc)", at={"a": 1, "b": 2, "c": 3})
-    a, b, c = symbols("a", "b", "c")
+    _a, b, c = symbols("a", "b", "c")
     assert isinstance(e.graph, nx.DiGraph)
     assert {x: g["formula"] for x, g in e.gradients.items()} == {"a": 3, "b": 3 * c, "c": 3 * b}
     assert {x: g["value"] for x, g in e.gradients.items()} == {"a": 3.0, "b": 9.0, "c": 6.0}

@@ -26,7 +26,7 @@ def test_seed_example(capsys):
 
 def test_render_statements_in_any_order(capsys, tmp_path):
     svg = tmp_path / "J.svg"
-    code, out, err = run(capsys, "explain", "u = a + v; v = b*c; J = 3*u", "--render", str(svg))
+    code, _out, err = run(capsys, "explain", "u = a + v; v = b*c; J = 3*u", "--render", str(svg))
     assert code == 0, err
     text = svg.read_text()
     for name in ("u", "v", "J"):
@@ -67,7 +67,7 @@ def test_injection_is_one_line_exit_2(tmp_path):
 ])
 def test_user_errors(capsys, tmp_path, monkeypatch, argv, fragment):
     monkeypatch.chdir(tmp_path)
-    code, out, err = run(capsys, *argv)
+    code, _out, err = run(capsys, *argv)
     assert code == 2
     assert err.count("\n") == 1 and err.startswith("error: ")
     assert fragment in err

@@ -44,7 +44,7 @@ def test_json_matches_the_contract_for_the_seed(seed):
 
 def test_json_formulas_are_sympy_parsable_and_equal_the_gradient(seed):
     doc = json.loads(seed.to_json())
-    a, b, c = sympy.symbols("a b c")
+    _a, b, c = sympy.symbols("a b c")
     expected = {"a": 3, "b": 3 * c, "c": 3 * b}
     for name, entry in doc["gradients"].items():
         # parsing our own output in a test is fine: this is not user text
