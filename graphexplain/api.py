@@ -148,6 +148,25 @@ def explain(text: str, at: Mapping[str, float] | None = None, *, output: str | N
     return explain_graph(G, at, verify=verify, use_torch=use_torch, limits=limits, source=text)
 
 
+def explain_mlp(spec, *, verify: bool = True, use_torch: bool = True,
+                limits: Limits = DEFAULT) -> Explanation:
+    """Build the MLP of ``spec`` (a :class:`graphexplain.nn.mlp.MLPSpec`) and explain its loss
+    at the sample and weights of the spec (given, or drawn from its seed).
+
+    Examples
+    --------
+    >>> from graphexplain.nn.mlp import MLPSpec
+    >>> e = explain_mlp(MLPSpec((2, 2, 2, 1), bias=False))
+    >>> e.derivation.path_counts["w1_1_2"], e.verification.ok
+    (2, True)
+    """
+    from .nn.mlp import build_mlp, draw_values
+
+    G = build_mlp(spec)
+    return explain_graph(G, draw_values(spec), verify=verify, use_torch=use_torch,
+                         limits=limits)
+
+
 def symbols(*names: str) -> tuple[sympy.Symbol, ...]:
     """The sympy symbols graphexplain uses for these node names (real-valued)."""
     from .graph import symbol

@@ -13,7 +13,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from . import __version__, ops
+from . import __version__, ops, report
 from .api import Explanation, explain
 from .errors import GraphExplainError, PointError
 from .files import write_atomic
@@ -93,8 +93,45 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="out", help="folder for diagrams and reports (out/)")
     demo.add_argument("--format", choices=FORMATS, default="text")
     _add_common(demo)
+    _add_mlp(sub.add_parser("mlp", help="explain backprop through a small network, e.g. "
+                                          "--layers 2,2,2,1 --wrt 'w1[1,2]'"))
     sub.add_parser("ops", help="list the op table: every operation and its local partial")
     return p
+
+
+def _floats(text: str, what: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise _UsageError(f"{what} expects numbers separated by commas, got '{text}'") from None
+    if not values or not all(math.isfinite(v) for v in values):
+        raise _UsageError(f"{what} expects finite numbers, got '{text}'")
+    return values
+
+
+def _add_mlp(p: argparse.ArgumentParser) -> None:
+    from .nn.mlp import ACTIVATIONS, LOSSES
+
+    p.add_argument("--layers", default="2,2,2,1",
+                   help="neurons per layer, inputs first (default: the seed's 2,2,2,1)")
+    p.add_argument("--activation", default="sigmoid", choices=ACTIVATIONS)
+    p.add_argument("--output-activation", default="identity", choices=ACTIVATIONS)
+    p.add_argument("--loss", default="mse", choices=tuple(LOSSES),
+                   help="mse = nn.MSELoss(); ce = −Σ y·log softmax(out); "
+                        "bce = nn.BCEWithLogitsLoss()")
+    p.add_argument("--no-bias", action="store_true")
+    p.add_argument("--seed", type=int, default=0,
+                   help="draws weights as nn.Linear does, U(±1/√fan_in); x from U(−1, 1)")
+    p.add_argument("--x", help="the input sample, e.g. --x 0.5,-1")
+    p.add_argument("--y", help="the target, e.g. --y 1 (default: drawn)")
+    p.add_argument("--target", type=int, help="for --loss ce: the class (1-based) of a one-hot y")
+    p.add_argument("--wrt", help="focus on one weight, e.g. --wrt 'w1[1,2]'")
+    p.add_argument("--format", choices=FORMATS, default="text")
+    p.add_argument("--render", action="append", default=[], metavar="FILE")
+    p.add_argument("--view", choices=VIEWS, default="both")
+    p.add_argument("--no-verify", action="store_true")
+    p.add_argument("-o", "--out", help="write the report to FILE instead of stdout")
+    _add_common(p)
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -154,8 +191,42 @@ def cmd_explain(args) -> int:
     return 0 if expl.verification is None or expl.verification.ok is not False else 3
 
 
+def mlp_spec(args):
+    from .nn.mlp import MLPSpec
+
+    layers = tuple(int(v) for v in _floats(args.layers, "--layers") if v == int(v))
+    return MLPSpec(layers, args.activation, args.output_activation, args.loss,
+                   not args.no_bias, args.seed,
+                   _floats(args.x, "--x") if args.x else None,
+                   _floats(args.y, "--y") if args.y else None, args.target).check()
+
+
+def mlp_report(expl: Explanation, fmt: str, wrt: str | None) -> str:
+    """The MLP report: the text report (or the focus on --wrt) and the layer form."""
+    from .nn.layers import layer_form
+
+    if fmt != "text":
+        return expl.report(fmt)
+    d, ev, vf = expl.derivation, expl.evaluation, expl.verification
+    head = report.to_text_focus(d, wrt, ev, vf) if wrt else expl.to_text()
+    return head + "\n" + report.to_text_layers(layer_form(expl.graph, ev))
+
+
+def cmd_mlp(args) -> int:
+    from .api import explain_mlp
+    from .nn.mlp import find_leaf
+
+    spec = mlp_spec(args)
+    expl = explain_mlp(spec, verify=not args.no_verify)
+    wrt = find_leaf(expl.graph, args.wrt) if args.wrt else None
+    for path in args.render:
+        expl.render(path, view=args.view, wrt=wrt)
+    _emit(mlp_report(expl, args.format, wrt), args.out, args.quiet)
+    return 0 if expl.verification is None or expl.verification.ok is not False else 3
+
+
 def cmd_demo(args) -> int:
-    from .seed import EXAMPLES
+    from .seed import EXAMPLES, NETWORKS
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -172,11 +243,38 @@ def cmd_demo(args) -> int:
             failures.append(ex.slug)
         if not args.quiet:
             _print_example(ex, expl, args.format)
+    failures += _demo_networks(out, args)
     if not args.quiet:
-        print(f"{len(EXAMPLES)} examples explained; diagrams and reports in {out}/; "
+        count = len(EXAMPLES) + len(NETWORKS)
+        print(f"{count} examples explained; diagrams and reports in {out}/; "
               + ("every gradient verified against torch.autograd and central differences."
                  if not failures else f"VERIFICATION FAILED for {', '.join(failures)}."))
     return 0 if not failures else 3
+
+
+def _demo_networks(out: Path, args) -> list[str]:
+    """The seed's network: its ∂loss/∂w1[1,2] as the seed writes it, drawn with its paths."""
+    from .api import explain_mlp
+    from .nn.mlp import MLPSpec, find_leaf
+    from .seed import NETWORKS
+
+    failures = []
+    for ex in NETWORKS:
+        expl = explain_mlp(MLPSpec(ex.layers, bias=ex.bias))
+        wrt = find_leaf(expl.graph, ex.wrt)
+        expl.render(out / f"{ex.slug}.svg", view="both")
+        expl.render(out / f"{ex.slug}_paths.svg", view="paths", wrt=wrt)
+        write_atomic(out / f"{ex.slug}.json", expl.to_json() + "\n")
+        text = mlp_report(expl, "text", wrt)
+        write_atomic(out / f"{ex.slug}.txt", f"{ex.title}\n{ex.note}\n\n{text}")
+        if expl.verification.ok is False:
+            failures.append(ex.slug)
+        if not args.quiet:
+            rule = "=" * 78
+            layers = ",".join(map(str, ex.layers))
+            print(f"{rule}\n{ex.title}\n{rule}\ngraphexplain mlp --layers {layers}"
+                  f"{'' if ex.bias else ' --no-bias'} --wrt '{ex.wrt}'\n{ex.note}\n\n{text}")
+    return failures
 
 
 def _print_example(ex, expl: Explanation, fmt: str) -> None:
@@ -198,7 +296,7 @@ def cmd_ops(args) -> int:
     return 0
 
 
-COMMANDS = {"explain": cmd_explain, "demo": cmd_demo, "ops": cmd_ops}
+COMMANDS = {"explain": cmd_explain, "demo": cmd_demo, "mlp": cmd_mlp, "ops": cmd_ops}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,6 +27,9 @@ from .graph import grad_leaves, symbol, tracked
 from .limits import DEFAULT, Limits
 
 
+FACTOR_TERMS_MAX_SIZE = 200
+
+
 @dataclass(frozen=True)
 class Derivation:
     """Everything symbolic about one output's gradients.
@@ -120,23 +123,72 @@ def path_product(G: nx.DiGraph, path: list[str]) -> sympy.Expr:
     return sympy.Mul(*(G.edges[u, v]["local"] for u, v in zip(path, path[1:], strict=False)))
 
 
+def post_dominators(G: nx.DiGraph, target: str) -> dict[str, str]:
+    """Immediate post-dominators w.r.t. ``target``: for each node v, the first node that
+    every path from v to the target passes through (dominators of the reversed graph)."""
+    H = G.subgraph(nx.ancestors(G, target) | {target}).reverse(copy=False)
+    return nx.immediate_dominators(H, target)
+
+
+def factored_path_sum(G: nx.DiGraph, source: str, target: str, local=None,
+                      ipdom: dict | None = None) -> sympy.Expr:
+    """The sum over paths from ``source`` to ``target``, factored where paths merge.
+
+    S(v→t) = ∂s/∂v · S(s→t) when v has one successor s toward t; otherwise, with m the
+    immediate post-dominator of v (where its branches meet again),
+    S(v→t) = (Σ_s ∂s/∂v · S(s→m)) · S(m→t). This is colah's and the seed's factoring:
+    ``x1·A′(f2)·(w2[2,1]·A′(g1)·w3[1,1] + w2[2,2]·A′(g2)·w3[2,1])·∂loss/∂out``.
+
+    ``local(u, v)`` gives the factor of an edge (default: its local partial). The result is
+    an unevaluated sympy expression whose factors are in path order; print it with
+    ``order="none"``. Unit factors are left out.
+    """
+    local = local or (lambda u, v: G.edges[u, v]["local"])
+    ipdom = ipdom if ipdom is not None else post_dominators(G, target)
+    reach = nx.ancestors(G, target) | {target}
+
+    def walk(v: str, t: str) -> list:
+        factors = []
+        while v != t:
+            succ = [s for s in G.successors(v) if s in reach]
+            if len(succ) == 1:
+                factors.append(local(v, succ[0]))
+                v = succ[0]
+                continue
+            m = ipdom[v]
+            branches = [_product([local(v, s), *walk(s, m)]) for s in succ]
+            factors.append(sympy.Add(*branches, evaluate=False))
+            v = m
+        return factors
+
+    return _product(walk(source, target))
+
+
+def _product(factors: list) -> sympy.Expr:
+    kept = [f for f in factors if f != 1]
+    if not kept:
+        return sympy.S.One
+    return kept[0] if len(kept) == 1 else sympy.Mul(*kept, evaluate=False)
+
+
 def leaf_expressions(G: nx.DiGraph, order: list[str], max_size: int) -> dict[str, sympy.Expr]:
     """Each node's value as an expression in leaf names (None when it grows past max_size).
 
     Const leaves with a fixed value are replaced by that value.
     """
     out: dict[str, sympy.Expr | None] = {}
+    sizes: dict[str, int] = {}
     for n in order:
         data = G.nodes[n]
         if data["kind"] != "op":
             out[n] = data["expr"] if data["kind"] == "const" and "value" in data else symbol(n)
+            sizes[n] = expr_size(out[n])
             continue
-        subs = {symbol(a): out[a] for a in G.predecessors(n)}
-        if any(e is None for e in subs.values()):
+        sizes[n] = expr_size(data["expr"], sizes)  # known before anything is built
+        if sizes[n] > max_size or any(out[a] is None for a in G.predecessors(n)):
             out[n] = None
             continue
-        e = data["expr"].xreplace(subs)
-        out[n] = e if expr_size(e) <= max_size else None
+        out[n] = data["expr"].xreplace({symbol(a): out[a] for a in G.predecessors(n)})
     return out
 
 
@@ -148,20 +200,26 @@ def to_leaf_names(expr: sympy.Expr, leaf_exprs: dict, max_size: int) -> sympy.Ex
         if e is None:
             return None
         subs[s] = e
-    out = expr.xreplace(subs)
-    if expr_size(out) > max_size:
+    size = expr_size(expr, {s.name: expr_size(e) for s, e in subs.items()})
+    if size > max_size:  # decided before the expression is built
         return None
-    # Common factors pulled out, 2*(b + w*x - y), without expanding or factoring polynomials.
-    return sympy.factor_terms(out)
+    out = expr.xreplace(subs)
+    # Common factors pulled out, 2*(b + w*x - y), without expanding or factoring polynomials;
+    # only on small formulas, where it reads better and costs little.
+    return sympy.factor_terms(out) if size <= FACTOR_TERMS_MAX_SIZE else out
 
 
-def expr_size(expr: sympy.Expr) -> int:
+def expr_size(expr: sympy.Expr, symbol_sizes: dict[str, int] | None = None) -> int:
     """The size of an expression as printed: its number of tree nodes.
 
     Shared subexpressions count once per use, as they print; the count is memoized over the
     distinct subexpressions, so it costs time linear in the DAG even when the tree is huge.
+    With ``symbol_sizes``, a symbol counts as the size of what will replace it, so the size of
+    a substitution is known before it is made.
     """
     sizes: dict[sympy.Basic, int] = {}
+    for name, size in (symbol_sizes or {}).items():
+        sizes[symbol(name)] = size
     stack = [(expr, False)]
     while stack:
         e, done = stack.pop()

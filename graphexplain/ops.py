@@ -162,11 +162,13 @@ class Op:
     infix: str | None = None
     params: Mapping[str, float] = field(default_factory=dict)
     kink: Callable[[Sequence[float], Mapping[str, float]], bool] | None = None
+    user: bool = True
 
     @property
     def callable(self) -> bool:
-        """Whether the user writes this op as a function call, ``name(x, …)``."""
-        return self.infix is None
+        """Whether the user writes this op as a function call, ``name(x, …)``; the layer and
+        loss rows are made by the network builders, not written in programs."""
+        return self.infix is None and self.user
 
 
 def _others_product(i, args, out, params):
@@ -259,6 +261,118 @@ OPS: dict[str, Op] = {
            "id′(x) = 1"),
     ]
 }
+
+# --- layer and loss rows, used by the network builders (nn) -----------------------------------
+
+
+def _linear_build(*args):
+    """w₁·x₁ + w₂·x₂ + … (+ b): arguments alternate weight, input; an odd last one is the bias."""
+    pairs = [sympy.Mul(args[k], args[k + 1], evaluate=False) for k in range(0, len(args) - 1, 2)]
+    bias = [args[-1]] if len(args) % 2 else []
+    return pairs[0] if len(pairs) == 1 and not bias else sympy.Add(*pairs, *bias, evaluate=False)
+
+
+def _linear_partial(i, args, out, params):
+    """∂(Σ wₖxₖ + b)/∂wₖ = xₖ, ∂/∂xₖ = wₖ, ∂/∂b = 1."""
+    if len(args) % 2 and i == len(args) - 1:
+        return sympy.S.One
+    return args[i + 1] if i % 2 == 0 else args[i - 1]
+
+
+def _linear_torch(*args):
+    total = _sum(*(args[k] * args[k + 1] for k in range(0, len(args) - 1, 2)))
+    return total + args[-1] if len(args) % 2 else total
+
+
+def _halves(args):
+    """(outputs, targets): a loss takes o₁…o_K then y₁…y_K."""
+    k = len(args) // 2
+    return args[:k], args[k:]
+
+
+def _mse_build(*args):
+    o, y = _halves(args)
+    terms = [sympy.Pow(sympy.Add(a, -b), 2, evaluate=False) for a, b in zip(o, y)]
+    total = terms[0] if len(terms) == 1 else sympy.Add(*terms, evaluate=False)
+    return total if len(o) == 1 else sympy.Mul(sympy.Rational(1, len(o)), total, evaluate=False)
+
+
+def _mse_partial(i, args, out, params):
+    """∂/∂oₖ (1/K)Σ(oⱼ − yⱼ)² = 2(oₖ − yₖ)/K, and the negative of that for yₖ."""
+    o, y = _halves(args)
+    k, sign = (i, 1) if i < len(o) else (i - len(o), -1)
+    return sign * 2 * (o[k] - y[k]) / len(o)
+
+
+def _stack(xs):
+    torch = _torch()
+    return torch.stack([torch.as_tensor(x, dtype=torch.float64) for x in xs])
+
+
+def _mse_torch(*args):
+    o, y = _halves(args)
+    return _torch().nn.functional.mse_loss(_stack(o), _stack(y))
+
+
+def _logsumexp(o):
+    return sympy.log(sympy.Add(*(sympy.exp(a) for a in o)))
+
+
+def _ce_build(*args):
+    """−Σₖ yₖ·log softmax(o)ₖ = −Σₖ yₖ·(oₖ − log Σⱼ e^{oⱼ})."""
+    o, y = _halves(args)
+    lse = _logsumexp(o)
+    return -sympy.Add(*(b * (a - lse) for a, b in zip(o, y)))
+
+
+def _ce_partial(i, args, out, params):
+    """∂/∂oₖ = softmax(o)ₖ·Σⱼyⱼ − yₖ (= softmax − y for a one-hot y); ∂/∂yₖ = −log softmax(o)ₖ."""
+    o, y = _halves(args)
+    if i < len(o):
+        softmax = sympy.exp(o[i]) / sympy.Add(*(sympy.exp(a) for a in o))
+        return softmax * sympy.Add(*y) - y[i]
+    return -(o[i - len(o)] - _logsumexp(o))
+
+
+def _ce_torch(*args):
+    o, y = _halves(args)
+    return -(_stack(y) * _torch().log_softmax(_stack(o), dim=0)).sum()
+
+
+def _bce_build(*args):
+    """(1/K)Σₖ softplus(oₖ) − oₖ·yₖ: BCEWithLogitsLoss, −[y·log σ(o) + (1−y)·log(1−σ(o))]."""
+    o, y = _halves(args)
+    terms = [softplus(a) - a * b for a, b in zip(o, y)]
+    return sympy.Add(*terms) / len(o)
+
+
+def _bce_partial(i, args, out, params):
+    """∂/∂oₖ = (σ(oₖ) − yₖ)/K; ∂/∂yₖ = −oₖ/K."""
+    o, y = _halves(args)
+    if i < len(o):
+        return (sigmoid(o[i]) - y[i]) / len(o)
+    return -o[i - len(o)] / len(o)
+
+
+def _bce_torch(*args):
+    o, y = _halves(args)
+    return _torch().nn.functional.binary_cross_entropy_with_logits(_stack(o), _stack(y))
+
+
+OPS.update({
+    op.name: op
+    for op in [
+        Op("linear", None, _linear_build, _linear_partial, _linear_torch, "Σw·x+b",
+           "∂(Σₖ wₖxₖ + b)/∂wₖ = xₖ, ∂/∂xₖ = wₖ, ∂/∂b = 1", user=False),
+        Op("mse", None, _mse_build, _mse_partial, _mse_torch, "MSE",
+           "∂/∂oₖ (1/K)Σ(oⱼ − yⱼ)² = 2(oₖ − yₖ)/K   (nn.MSELoss)", user=False),
+        Op("cross_entropy", None, _ce_build, _ce_partial, _ce_torch, "CE",
+           "∂/∂oₖ −Σ yⱼ log softmax(o)ⱼ = softmax(o)ₖ·Σy − yₖ", user=False),
+        Op("bce_logits", None, _bce_build, _bce_partial, _bce_torch, "BCE",
+           "∂/∂oₖ (1/K)Σ softplus(oⱼ) − oⱼyⱼ = (σ(oₖ) − yₖ)/K   (nn.BCEWithLogitsLoss)",
+           user=False),
+    ]
+})
 
 #: Named constants the parser accepts.
 CONSTANTS: dict[str, Expr] = {"pi": sympy.pi}

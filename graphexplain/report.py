@@ -18,9 +18,10 @@ from collections.abc import Callable
 
 import sympy
 
-from .derive import Derivation
+from . import ops
+from .derive import Derivation, factored_path_sum
 from .evaluate import Evaluation
-from .graph import label
+from .graph import label, symbol
 from .verify import Check, Verification
 
 SCHEMA = "graphexplain/1"
@@ -53,8 +54,11 @@ def json_num(x: float | None) -> float | None:
     return x if x is not None and math.isfinite(x) else None
 
 
-def point_text(ev: Evaluation) -> str:
-    return ", ".join(f"{k}={num(v)}" for k, v in ev.point.items())
+def point_text(ev: Evaluation, shown: int = 8) -> str:
+    """``a=1, b=2, c=3``; a long point is cut after ``shown`` values."""
+    items = [f"{k}={num(v)}" for k, v in ev.point.items()]
+    more = f", … ({len(items)} values)" if len(items) > shown else ""
+    return ", ".join(items[:shown]) + more
 
 
 def d_text(d: Derivation, n: str, of: str | None = None) -> str:
@@ -363,8 +367,158 @@ def to_markdown(d: Derivation, ev: Evaluation | None = None,
     return "\n".join(parts) + "\n"
 
 
-PRINTERS: dict[str, Callable] = {"text": to_text, "json": to_json, "latex": to_latex,
-                                 "markdown": to_markdown}
+# --- a focus on one leaf: the seed's factored path sum -------------------------------------------
+
+A_PRIME = sympy.Function("A′")
+MAX_FACTORED_PATHS = 1000
+
+
+class _SeedPrinter(sympy.printing.str.StrPrinter):
+    """Products as ``x1·A′(f2)·(…)``, in the order the factors were built (path order)."""
+
+    def _print_Mul(self, expr):
+        return "·".join(self.parenthesize(a, 40) if isinstance(a, sympy.Add) else self._print(a)
+                        for a in expr.args)
+
+
+def seed_text(expr: sympy.Expr) -> str:
+    return _SeedPrinter({"order": "none", "full_prec": False}).doprint(expr)
+
+
+def display_local(G):
+    """Edge factors as the seed writes them: A′(f2) into an activation, ∂loss/∂out into the
+    loss, and otherwise the local partial with weights shown by their labels."""
+    names = {symbol(n): sympy.Symbol(label(G, n)) for n in G.nodes}
+
+    def local(u: str, v: str) -> sympy.Expr:
+        role = G.nodes[v].get("role")
+        if role == "act":
+            return A_PRIME(sympy.Symbol(label(G, u)))
+        if role == "loss":
+            return sympy.Symbol(f"∂{label(G, v)}/∂{label(G, u)}")
+        return G.edges[u, v]["local"].xreplace(names)
+
+    return local
+
+
+def _focus_where(d: Derivation) -> list[str]:
+    """What A′ and ∂loss/∂out stand for, when the graph has activation and loss roles."""
+    G, rows = d.graph, []
+    acts = sorted({G.nodes[n]["op"] for n in G if G.nodes[n].get("role") == "act"})
+    for op in acts:
+        rows.append(f"  where A = {op}: {ops.OPS[op].maths}")
+    for u in G.predecessors(d.output):
+        if G.nodes[d.output].get("role") == "loss" and u in d.adjoints:
+            local = sympy.factor_terms(d.local(u, d.output))
+            rows.append(f"  and {d_text(d, u, d.output)} = {expr_text(local)}"
+                        f"   ({G.nodes[d.output]['op']})")
+    return rows
+
+
+def to_text_focus(d: Derivation, leaf: str, ev: Evaluation | None = None,
+                  vf: Verification | None = None) -> str:
+    """One gradient, as the seed shows it: the factored sum over paths, each path's product
+    of local partials with its value, and the checks."""
+    G, local = d.graph, display_local(d.graph)
+    rows = []
+    if d.path_counts.get(leaf, 0) <= MAX_FACTORED_PATHS:
+        rows.append(f"{d_text(d, leaf)} = {seed_text(factored_path_sum(G, leaf, d.output, local))}")
+    rows += _focus_where(d)
+    count, listed = d.path_counts.get(leaf, 0), d.paths.get(leaf) or []
+    rows.append(f"{count} path{'s' * (count != 1)}, each a product of local partials"
+                + (f" (first {len(listed)} listed)" if len(listed) < count else "") + ":")
+    for p in listed:
+        rows.append("  " + " → ".join(label(G, n) for n in p))
+        factors = [local(u, v) for u, v in zip(p, p[1:], strict=False)]
+        rows.append("      " + " · ".join(seed_text(f) for f in factors if f != 1))
+        if ev:
+            vals = [ev.locals[u, v] for u, v in zip(p, p[1:], strict=False)]
+            product = num(math.prod(vals))
+            rows.append("      = " + " · ".join(num(x) for x in vals) + f" = {product}")
+    if ev:
+        rows.append(f"sum over the paths = backward pass: {d_text(d, leaf)} = "
+                    f"{num(ev.adjoints[leaf])}")
+    verification = _text_verification(vf, ev)
+    return "\n".join(rows) + ("\n\n" + verification if verification else "") + "\n"
+
+
+# --- layer (matrix) form of an MLP ------------------------------------------------------------
+
+_SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+MAX_MATRIX_SHOWN = 6
+
+
+def sup(n: int) -> str:
+    """``⁽²⁾``"""
+    return f"⁽{str(n).translate(_SUP)}⁾"
+
+
+def _shape(m) -> str:
+    return f"{m.rows}×{m.cols}"
+
+
+def _matrix(m) -> str:
+    """``[0.1, 0.2]`` for a column, ``[[…], […]]`` for a matrix; shape only when large."""
+    if max(m.rows, m.cols) > MAX_MATRIX_SHOWN:
+        return f"({_shape(m)})"
+    if m.cols == 1:
+        return "[" + ", ".join(num(float(x)) for x in m) + "]"
+    return "[" + ", ".join("[" + ", ".join(num(float(x)) for x in m.row(r)) + "]"
+                           for r in range(m.rows)) + "]"
+
+
+def to_text_layers(layers) -> str:
+    """The matrix recurrence of :func:`graphexplain.nn.layers.layer_form`, with shapes."""
+    L = layers[-1].n + 1
+    rows = ["Layer form (W⁽ⁿ⁾ maps layer n → n+1, W⁽ⁿ⁾[j,i] = wn[i,j]; a" + sup(1) + " = x; "
+            "δ⁽ⁿ⁾ = ∂loss/∂z⁽ⁿ⁾)",
+            "Forward, the seed's σ(Wa + b):"]
+    for ly in layers:
+        n = ly.n
+        rows.append(f"  z{sup(n + 1)} = W{sup(n)} a{sup(n)} + b{sup(n)}   "
+                    f"({_shape(ly.W)})({_shape(ly.a_in)}) → {_shape(ly.z_out)} = "
+                    f"{_matrix(ly.z_out)};  a{sup(n + 1)} = {_matrix(ly.a_out)}")
+    rows.append("Backward:")
+    rows.append(f"  δ{sup(L)} = ∂loss/∂a{sup(L)} ⊙ A′(z{sup(L)})   {_shape(layers[-1].delta_out)} "
+                f"= {_matrix(layers[-1].delta_out)}")
+    for ly in reversed(layers):
+        n = ly.n
+        if n > 1:
+            prev = layers[n - 2]
+            rows.append(f"  δ{sup(n)} = (W{sup(n)}ᵀ δ{sup(n + 1)}) ⊙ A′(z{sup(n)})   "
+                        f"({_shape(ly.W.T)})({_shape(ly.delta_out)}) → "
+                        f"{_shape(prev.delta_out)} = {_matrix(prev.delta_out)}")
+        rows.append(f"  ∂loss/∂W{sup(n)} = δ{sup(n + 1)} a{sup(n)}ᵀ   "
+                    f"({_shape(ly.delta_out)})({_shape(ly.a_in.T)}) → {_shape(ly.dW)} = "
+                    f"{_matrix(ly.dW)}")
+        if ly.db is not None:
+            rows.append(f"  ∂loss/∂b{sup(n)} = δ{sup(n + 1)}   {_shape(ly.db)}")
+    return "\n".join(rows) + "\n"
+
+
+class _ProgramPrinter(sympy.printing.str.StrPrinter):
+    """sympy's str printer, with ``abs`` spelled as the parser reads it."""
+
+    def _print_Abs(self, expr):
+        return f"abs({self._print(expr.args[0])})"
+
+
+def to_program(d: Derivation, ev: Evaluation | None = None,
+               vf: Verification | None = None) -> str:
+    """The graph as a program the parser reads back into the same graph, one statement per
+    node in topological order (``v = b*c``, ``u = a + v``, ``J = 3*u``)."""
+    printer = _ProgramPrinter({"full_prec": False})
+    G = d.graph
+    rows = []
+    for n in d.order:
+        data = G.nodes[n]
+        if data["kind"] == "op" or "value" in data:
+            rows.append(f"{n} = {printer.doprint(data['expr'])}")
+    return "\n".join(rows) + "\n"
+
+
+PRINTERS: dict[str, Callable] = {"program": to_program, "text": to_text, "json": to_json,
+                                 "latex": to_latex, "markdown": to_markdown}
 
 
 def report(d: Derivation, fmt: str = "text", ev: Evaluation | None = None,

@@ -20,6 +20,25 @@ class Example:
     wrt: str | None = field(default=None)
 
 
+@dataclass(frozen=True)
+class NetworkExample:
+    """An example given as a network (``graphexplain mlp``) rather than a program."""
+
+    slug: str
+    title: str
+    layers: tuple[int, ...]
+    wrt: str
+    bias: bool = False
+    note: str = ""
+
+
+NETWORKS = [
+    NetworkExample(
+        "seed_mlp", "The seed's 3-layer network and its ∂loss/∂w1[1,2]", (2, 2, 2, 1), "w1[1,2]",
+        note="The seed writes f2 = w1[1,2]x2 + w1[2,2]x2; the first term is w1[1,2]·x1 "
+             "(w1[1,2] connects x1 to f2), which is why its ∂loss/∂w1[1,2] starts with x1."),
+]
+
 EXAMPLES = [
     Example("j_textbook", "J(a,b,c) = 3(a+bc), as the course writes it",
             "J(a,b,c) = 3(a+bc)", {"a": 1, "b": 2, "c": 3},
