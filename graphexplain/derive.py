@@ -26,8 +26,8 @@ import sympy
 from .graph import grad_leaves, symbol, tracked
 from .limits import DEFAULT, Limits
 
-
 FACTOR_TERMS_MAX_SIZE = 200
+CHAIN_MAX_SIZE = 200
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,8 @@ class Derivation:
     order : the nodes in topological order (leaves and ops).
     adjoints : node → ∂output/∂node in intermediate names (the ``chain`` form).
     contributions : node → [(successor s, local ∂s/∂node)], the terms summed for the adjoint.
+    program : node → its adjoint as one statement of the gradient program, in the adjoint
+        symbols of its successors (``dJ_dv = dJ_du*1``).
     formulas : grad leaf → ∂output/∂leaf in leaf names, or None when too large to expand.
     path_counts : node → the number of paths from the node to the output.
     paths : grad leaf → the paths (lists of node ids) up to ``limits.max_paths``.
@@ -51,6 +53,7 @@ class Derivation:
     order: list[str]
     adjoints: dict[str, sympy.Expr]
     contributions: dict[str, list[tuple[str, sympy.Expr]]]
+    program: dict[str, sympy.Expr]
     formulas: dict[str, sympy.Expr | None]
     path_counts: dict[str, int]
     paths: dict[str, list[list[str]]]
@@ -86,17 +89,47 @@ def adjoints(G: nx.DiGraph, output: str, order: list[str] | None = None):
     >>> adj["b"]
     3*c
     """
+    return adjoint_sweep(G, output, order)[:2]
+
+
+def adjoint_symbol(G: nx.DiGraph, output: str, v: str) -> sympy.Symbol:
+    """The symbol that stands for ∂output/∂v in the gradient program: ``dJ_du``."""
+    name = f"d{output}_d{v}"
+    while name in G:
+        name += "_"
+    return symbol(name)
+
+
+def adjoint_sweep(G: nx.DiGraph, output: str, order: list[str] | None = None,
+                  max_size: int | None = None):
+    """The reverse sweep, returning ``(chain, contributions, program)``.
+
+    ``program[v]`` is the gradient program's statement for v, Σ_s dL_ds · ∂s/∂v, written in
+    the adjoint symbols of v's successors: one statement per node, so the whole program is
+    as large as the graph (the cheap-gradient principle). ``chain[v]`` is the same adjoint
+    in intermediate names, with each successor's adjoint written out while it stays within
+    ``max_size`` (printed size) and referred to by its symbol beyond that, so the sweep stays
+    linear in the graph however deep it is.
+    """
     order = order or list(nx.topological_sort(G))
-    adj: dict[str, sympy.Expr] = {output: sympy.S.One}
+    max_size = CHAIN_MAX_SIZE if max_size is None else max_size
+    chain: dict[str, sympy.Expr] = {output: sympy.S.One}
+    program: dict[str, sympy.Expr] = {output: sympy.S.One}
+    size = {output: 1}
     contributions: dict[str, list[tuple[str, sympy.Expr]]] = {output: []}
     relevant = tracked(G, output) - {output}  # torch computes no grad for the untracked
     for v in reversed(order):
         if v not in relevant:
             continue
-        terms = [(s, G.edges[v, s]["local"]) for s in G.successors(v) if s in adj]
+        terms = [(s, G.edges[v, s]["local"]) for s in G.successors(v) if s in chain]
         contributions[v] = terms
-        adj[v] = sympy.Add(*(adj[s] * local for s, local in terms))
-    return adj, contributions
+        refs = {s: chain[s] if size[s] <= max_size else adjoint_symbol(G, output, s)
+                for s, _ in terms}
+        chain[v] = sympy.Add(*(refs[s] * local for s, local in terms))
+        program[v] = sympy.Add(*((1 if s == output else adjoint_symbol(G, output, s)) * local
+                                 for s, local in terms))
+        size[v] = 1 + sum(2 + min(size[s], max_size + 1) + expr_size(local) for s, local in terms)
+    return chain, contributions, program
 
 
 def count_paths(G: nx.DiGraph, output: str, order: list[str] | None = None) -> dict[str, int]:
@@ -196,8 +229,8 @@ def to_leaf_names(expr: sympy.Expr, leaf_exprs: dict, max_size: int) -> sympy.Ex
     """Rewrite an expression in intermediate names into leaf names, within a size budget."""
     subs = {}
     for s in expr.free_symbols:
-        e = leaf_exprs.get(s.name, s)
-        if e is None:
+        e = leaf_exprs.get(s.name)
+        if e is None:  # too large, or an adjoint symbol: the chain was not written out
             return None
         subs[s] = e
     size = expr_size(expr, {s.name: expr_size(e) for s, e in subs.items()})
@@ -248,10 +281,11 @@ def derive(G: nx.DiGraph, output: str | None = None, limits: Limits = DEFAULT) -
     """
     output = output or G.graph["output"]
     order = list(nx.topological_sort(G))
-    adj, contributions = adjoints(G, output, order)
+    adj, contributions, program = adjoint_sweep(G, output, order)
     leaf_exprs = leaf_expressions(G, order, limits.max_formula_ops)
     gleaves = [n for n in grad_leaves(G) if n in adj]
     formulas = {x: to_leaf_names(adj[x], leaf_exprs, limits.max_formula_ops) for x in gleaves}
     counts = count_paths(G, output, order)
     paths = {x: list_paths(G, x, output, limits.max_paths) for x in gleaves}
-    return Derivation(G, output, order, adj, contributions, formulas, counts, paths, limits)
+    return Derivation(G, output, order, adj, contributions, program, formulas, counts, paths,
+                      limits)

@@ -14,10 +14,12 @@ the node. It does not import torch.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 import networkx as nx
+import numpy
 import sympy
 
 from . import ops
@@ -67,26 +69,56 @@ def check_point(G: nx.DiGraph, point: Mapping[str, float]) -> dict[str, float]:
     return {n: float(v) for n, v in point.items()}
 
 
-def _eval_expr(expr: sympy.Expr, env: Mapping[str, float]) -> float:
-    subs = {s: _number(env[s.name]) for s in expr.free_symbols}
-    return to_float(expr.xreplace(subs).evalf())
+@lru_cache(maxsize=4096)
+def _template(op: str, nargs: int, params: tuple, what: int | None) -> Callable:
+    """A compiled numeric function of an op row: its value (``what`` None) or its partial for
+    argument ``what``, as f(a₀, …, a_{n−1}, out). Compiled once per op, arity and parameters."""
+    row = ops.OPS[op]
+    args = [sympy.Symbol(f"a{i}", real=True) for i in range(nargs)]
+    out = sympy.Symbol("out", real=True)
+    kw = dict(params)
+    expr = row.build(*args, **kw) if what is None else row.partial(what, args, out, kw)
+    return sympy.lambdify([*args, out], expr, modules=[ops.NUMERIC, "numpy"])
+
+
+def _arg_values(data: dict, values: Mapping[str, float]) -> list:
+    return [numpy.float64(values[a] if isinstance(a, str) else float(a)) for a in data["args"]]
+
+
+def _call(fn: Callable, *args) -> float:
+    with numpy.errstate(all="ignore"):  # NaN and inf are reported by node, not raised
+        try:
+            return float(fn(*args))
+        except (ZeroDivisionError, OverflowError, ValueError, TypeError):
+            return NAN
+
+
+def _key(data: dict) -> tuple:
+    return data["op"], len(data["args"]), tuple(sorted(data["params"].items()))
 
 
 def forward(G: nx.DiGraph, point: Mapping[str, float]) -> dict[str, float]:
-    """The value of every node, in topological order."""
+    """The value of every node, in topological order (each op compiled once from its row)."""
     values = dict(check_point(G, point))
     for n in nx.topological_sort(G):
         data = G.nodes[n]
         if data["kind"] == "op":
-            values[n] = _eval_expr(data["expr"], values)
+            fn = _template(*_key(data), None)
+            values[n] = _call(fn, *_arg_values(data, values), NAN)
         elif "value" in data:
             values[n] = float(data["value"])
     return values
 
 
 def local_values(G: nx.DiGraph, values: Mapping[str, float]) -> dict[tuple[str, str], float]:
-    """The value of every edge's local partial ∂v/∂u."""
-    return {(u, v): _eval_expr(local, values) for u, v, local in G.edges(data="local")}
+    """The value of every edge's local partial ∂v/∂u (summed over u's positions in v)."""
+    out = {}
+    for u, v, argnum in G.edges(data="argnum"):
+        data = G.nodes[v]
+        args = _arg_values(data, values)
+        key = _key(data)
+        out[u, v] = sum(_call(_template(*key, i), *args, values[v]) for i in argnum)
+    return out
 
 
 def backward(G: nx.DiGraph, output: str, locals_: Mapping[tuple[str, str], float]) -> dict:

@@ -38,7 +38,7 @@ class Limits:
     max_terms: int = 20_000
     max_int_digits: int = 100
     max_exponent: int = 1_000
-    max_formula_ops: int = 2_000
+    max_formula_ops: int = 500
     max_paths: int = 64
 
     def with_overrides(self, pairs: dict[str, str]) -> Limits:

@@ -374,6 +374,22 @@ OPS.update({
     ]
 })
 
+def _np():
+    import numpy
+
+    return numpy
+
+
+#: numpy implementations of the sympy functions defined above, for compiled evaluation
+#: (``sympy.lambdify`` knows exp, log, Heaviside, sign, Piecewise, … by itself).
+NUMERIC: dict[str, Callable] = {
+    "sigmoid": lambda x: 1 / (1 + _np().exp(-x)),
+    "relu": lambda x: _np().maximum(x, 0.0),
+    "softplus": lambda x: _np().logaddexp(0.0, x),
+    "elu": lambda x, alpha: _np().where(x > 0, x, alpha * _np().expm1(x)),
+    "leaky_relu": lambda x, slope: _np().where(x > 0, x, slope * x),
+}
+
 #: Named constants the parser accepts.
 CONSTANTS: dict[str, Expr] = {"pi": sympy.pi}
 
