@@ -17,6 +17,7 @@ never modify the graph.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import islice
 
@@ -28,6 +29,15 @@ from .limits import DEFAULT, Limits
 
 FACTOR_TERMS_MAX_SIZE = 200
 CHAIN_MAX_SIZE = 200
+# Written-out chains and formulas share a budget of printed size over the whole graph, so a
+# large network's report stays linear in its size: each gets min(cap, budget / nodes).
+PRINT_BUDGET = 100_000
+
+
+def per_node_cap(cap: int, nodes: int) -> int:
+    """The size allowed to each of ``nodes`` expressions: at most ``cap``, and together
+    within :data:`PRINT_BUDGET`."""
+    return max(1, min(cap, PRINT_BUDGET // max(1, nodes)))
 
 
 @dataclass(frozen=True)
@@ -56,7 +66,7 @@ class Derivation:
     program: dict[str, sympy.Expr]
     formulas: dict[str, sympy.Expr | None]
     path_counts: dict[str, int]
-    paths: dict[str, list[list[str]]]
+    paths: Mapping[str, list[list[str]]]
     limits: Limits = field(default=DEFAULT, repr=False)
 
     @property
@@ -112,7 +122,8 @@ def adjoint_sweep(G: nx.DiGraph, output: str, order: list[str] | None = None,
     linear in the graph however deep it is.
     """
     order = order or list(nx.topological_sort(G))
-    max_size = CHAIN_MAX_SIZE if max_size is None else max_size
+    if max_size is None:
+        max_size = per_node_cap(CHAIN_MAX_SIZE, G.number_of_nodes())
     chain: dict[str, sympy.Expr] = {output: sympy.S.One}
     program: dict[str, sympy.Expr] = {output: sympy.S.One}
     size = {output: 1}
@@ -149,6 +160,28 @@ def count_paths(G: nx.DiGraph, output: str, order: list[str] | None = None) -> d
 def list_paths(G: nx.DiGraph, source: str, output: str, cap: int) -> list[list[str]]:
     """The first ``cap`` paths from ``source`` to ``output``."""
     return list(islice(nx.all_simple_paths(G, source, output), cap))
+
+
+class LazyPaths(Mapping):
+    """leaf → its first ``cap`` paths to the output, listed when first asked for (a report
+    of a large network needs few of them, and listing all would dominate the derivation)."""
+
+    def __init__(self, G: nx.DiGraph, output: str, leaves: list[str], cap: int):
+        self._G, self._output, self._leaves, self._cap = G, output, leaves, cap
+        self._listed: dict[str, list[list[str]]] = {}
+
+    def __getitem__(self, leaf: str) -> list[list[str]]:
+        if leaf not in self._leaves:
+            raise KeyError(leaf)
+        if leaf not in self._listed:
+            self._listed[leaf] = list_paths(self._G, leaf, self._output, self._cap)
+        return self._listed[leaf]
+
+    def __iter__(self):
+        return iter(self._leaves)
+
+    def __len__(self) -> int:
+        return len(self._leaves)
 
 
 def path_product(G: nx.DiGraph, path: list[str]) -> sympy.Expr:
@@ -282,10 +315,11 @@ def derive(G: nx.DiGraph, output: str | None = None, limits: Limits = DEFAULT) -
     output = output or G.graph["output"]
     order = list(nx.topological_sort(G))
     adj, contributions, program = adjoint_sweep(G, output, order)
-    leaf_exprs = leaf_expressions(G, order, limits.max_formula_ops)
     gleaves = [n for n in grad_leaves(G) if n in adj]
-    formulas = {x: to_leaf_names(adj[x], leaf_exprs, limits.max_formula_ops) for x in gleaves}
+    cap = per_node_cap(limits.max_formula_ops, len(gleaves))
+    leaf_exprs = leaf_expressions(G, order, cap)
+    formulas = {x: to_leaf_names(adj[x], leaf_exprs, cap) for x in gleaves}
     counts = count_paths(G, output, order)
-    paths = {x: list_paths(G, x, output, limits.max_paths) for x in gleaves}
+    paths = LazyPaths(G, output, gleaves, limits.max_paths)
     return Derivation(G, output, order, adj, contributions, program, formulas, counts, paths,
                       limits)

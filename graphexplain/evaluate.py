@@ -113,11 +113,13 @@ def forward(G: nx.DiGraph, point: Mapping[str, float]) -> dict[str, float]:
 def local_values(G: nx.DiGraph, values: Mapping[str, float]) -> dict[tuple[str, str], float]:
     """The value of every edge's local partial ∂v/∂u (summed over u's positions in v)."""
     out = {}
-    for u, v, argnum in G.edges(data="argnum"):
-        data = G.nodes[v]
-        args = _arg_values(data, values)
-        key = _key(data)
-        out[u, v] = sum(_call(_template(*key, i), *args, values[v]) for i in argnum)
+    for v, data in G.nodes(data=True):
+        if data["kind"] != "op":
+            continue
+        args, key = _arg_values(data, values), _key(data)
+        for u in G.predecessors(v):
+            argnum = G.edges[u, v]["argnum"]
+            out[u, v] = sum(_call(_template(*key, i), *args, values[v]) for i in argnum)
     return out
 
 

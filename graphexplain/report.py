@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
+from functools import lru_cache
 
 import sympy
 
@@ -30,9 +31,14 @@ SCHEMA = "graphexplain/1"
 # --- shared helpers ---------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=100_000)
+def _sstr(expr: sympy.Expr) -> str:
+    return sympy.sstr(expr, full_prec=False)
+
+
 def expr_text(expr: sympy.Expr | None) -> str | None:
     """sympy's ``str``, without a Float's trailing zeros (``0.5``, not ``0.500000000000000``)."""
-    return None if expr is None else sympy.sstr(expr, full_prec=False)
+    return None if expr is None else _sstr(expr)
 
 
 def expr_latex(expr: sympy.Expr, names: dict | None = None) -> str:
