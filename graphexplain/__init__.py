@@ -26,6 +26,16 @@ from .errors import (
 from .limits import Limits
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    # explain_module needs torch; importing it lazily keeps symbolic-only runs free of torch
+    if name in ("explain_module", "explain_mlp"):
+        from . import api
+        from .nn import torch_model
+
+        return getattr(torch_model if name == "explain_module" else api, name)
+    raise AttributeError(f"module 'graphexplain' has no attribute {name!r}")
 __all__ = [
                      "Explanation",
                      "GraphError",

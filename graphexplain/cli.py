@@ -18,6 +18,7 @@ from .api import Explanation, explain
 from .errors import GraphExplainError, PointError
 from .files import write_atomic
 from .limits import DEFAULT, Limits
+from .nn import torch_cli
 
 FORMATS = ("text", "json", "latex", "markdown")
 VIEWS = ("both", "forward", "backward", "paths")
@@ -95,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(demo)
     _add_mlp(sub.add_parser("mlp", help="explain backprop through a small network, e.g. "
                                           "--layers 2,2,2,1 --wrt 'w1[1,2]'"))
+    torch_cli.add_parser(sub)
     sub.add_parser("ops", help="list the op table: every operation and its local partial")
     return p
 
@@ -296,7 +298,8 @@ def cmd_ops(args) -> int:
     return 0
 
 
-COMMANDS = {"explain": cmd_explain, "demo": cmd_demo, "mlp": cmd_mlp, "ops": cmd_ops}
+COMMANDS = {"explain": cmd_explain, "demo": cmd_demo, "mlp": cmd_mlp, "torch": torch_cli.run,
+            "ops": cmd_ops}
 
 
 def main(argv: list[str] | None = None) -> int:

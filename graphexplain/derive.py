@@ -143,6 +143,13 @@ def adjoint_sweep(G: nx.DiGraph, output: str, order: list[str] | None = None,
     return chain, contributions, program
 
 
+def stable_order(G: nx.DiGraph) -> list[str]:
+    """A topological order that keeps insertion order among independent nodes, so reports
+    list x[0,0], x[1,0], … as they were built."""
+    index = {n: i for i, n in enumerate(G.nodes)}
+    return list(nx.lexicographical_topological_sort(G, key=index.__getitem__))
+
+
 def count_paths(G: nx.DiGraph, output: str, order: list[str] | None = None) -> dict[str, int]:
     """Number of paths from every node to ``output``, by dynamic programming over the DAG.
 
@@ -313,7 +320,7 @@ def derive(G: nx.DiGraph, output: str | None = None, limits: Limits = DEFAULT) -
     (1, [['b', 'v', 'u', 'J']])
     """
     output = output or G.graph["output"]
-    order = list(nx.topological_sort(G))
+    order = stable_order(G)
     adj, contributions, program = adjoint_sweep(G, output, order)
     gleaves = [n for n in grad_leaves(G) if n in adj]
     cap = per_node_cap(limits.max_formula_ops, len(gleaves))

@@ -301,7 +301,8 @@ def _mse_partial(i, args, out, params):
     """∂/∂oₖ (1/K)Σ(oⱼ − yⱼ)² = 2(oₖ − yₖ)/K, and the negative of that for yₖ."""
     o, y = _halves(args)
     k, sign = (i, 1) if i < len(o) else (i - len(o), -1)
-    return sign * 2 * (o[k] - y[k]) / len(o)
+    # unevaluated, so that it reads 2*(out - y)/K rather than 2*out/K - 2*y/K
+    return sympy.Mul(sympy.Rational(2 * sign, len(o)), o[k] - y[k], evaluate=False)
 
 
 def _stack(xs):
@@ -350,7 +351,7 @@ def _bce_partial(i, args, out, params):
     """∂/∂oₖ = (σ(oₖ) − yₖ)/K; ∂/∂yₖ = −oₖ/K."""
     o, y = _halves(args)
     if i < len(o):
-        return (sigmoid(o[i]) - y[i]) / len(o)
+        return sympy.Mul(sympy.Rational(1, len(o)), sigmoid(o[i]) - y[i], evaluate=False)
     return -o[i - len(o)] / len(o)
 
 

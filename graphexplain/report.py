@@ -16,11 +16,12 @@ import json
 import math
 from collections.abc import Callable
 from functools import lru_cache
+from typing import ClassVar
 
 import sympy
 
 from . import ops
-from .derive import Derivation, factored_path_sum
+from .derive import Derivation, factored_path_sum, leaf_expressions, to_leaf_names
 from .evaluate import Evaluation
 from .graph import label, symbol
 from .verify import Check, Verification
@@ -46,6 +47,30 @@ def expr_latex(expr: sympy.Expr, names: dict | None = None) -> str:
     return sympy.latex(expr, symbol_names=names or {}, mul_symbol="dot", full_prec=False)
 
 
+class _LabelPrinter(sympy.printing.str.StrPrinter):
+    """sympy's str, with node symbols printed as their labels (the expression is not rebuilt,
+    so an unevaluated ``2*(out - y)/5`` keeps its form)."""
+
+    _default_settings: ClassVar[dict] = {**sympy.printing.str.StrPrinter._default_settings,
+                                         "labels": {}}
+
+    def _print_Symbol(self, expr):
+        return self._settings["labels"].get(expr.name, expr.name)
+
+
+def show(d: Derivation, expr: sympy.Expr | None) -> str | None:
+    """Expression text for people: node symbols shown by their labels (``w1[1,2]``,
+    ``linear.weight[0,0]``); JSON keeps the identifiers, which sympy can parse."""
+    if expr is None:
+        return None
+    G = d.graph
+    labels = {s.name: G.nodes[s.name]["label"] for s in expr.free_symbols
+              if s.name in G and G.nodes[s.name]["label"] != s.name}
+    if not labels:
+        return expr_text(expr)
+    return _LabelPrinter({"full_prec": False, "labels": labels}).doprint(expr)
+
+
 def num(x: float | None) -> str:
     """A compact number: ``3``, ``0.105754``, ``nan``, ``inf``."""
     if x is None:
@@ -60,9 +85,10 @@ def json_num(x: float | None) -> float | None:
     return x if x is not None and math.isfinite(x) else None
 
 
-def point_text(ev: Evaluation, shown: int = 8) -> str:
-    """``a=1, b=2, c=3``; a long point is cut after ``shown`` values."""
-    items = [f"{k}={num(v)}" for k, v in ev.point.items()]
+def point_text(ev: Evaluation, G=None, shown: int = 8) -> str:
+    """``a=1, b=2, c=3`` (with labels, given the graph); cut after ``shown`` values."""
+    items = [f"{label(G, k) if G is not None and k in G else k}={num(v)}"
+             for k, v in ev.point.items()]
     more = f", … ({len(items)} values)" if len(items) > shown else ""
     return ", ".join(items[:shown]) + more
 
@@ -139,15 +165,15 @@ def to_text(d: Derivation, ev: Evaluation | None = None,
     Computation graph (forward pass)
     """
     sections = [_text_forward(d, ev), _text_locals(d, ev), _text_backward(d, ev),
-                _text_gradients(d, ev), _text_notes(d, ev), _text_verification(vf, ev)]
+                _text_gradients(d, ev), _text_notes(d, ev), _text_verification(vf, ev, d.graph)]
     return "\n\n".join(s for s in sections if s) + "\n"
 
 
 def _text_forward(d: Derivation, ev: Evaluation | None) -> str:
-    head = "Computation graph (forward pass" + (f", at {point_text(ev)})" if ev else ")")
+    head = "Computation graph (forward pass" + (f", at {point_text(ev, d.graph)})" if ev else ")")
     leaves = [f"  {label(d.graph, n)}: {_leaf_kind(d, n)}" for n in d.order
               if d.graph.nodes[n]["kind"] != "op"]
-    rows = [f"  {lab} = {expr_text(e)}" + (f" = {num(v)}" if ev else "")
+    rows = [f"  {lab} = {show(d, e)}" + (f" = {num(v)}" if ev else "")
             for _, lab, e, v in forward_rows(d, ev)]
     return "\n".join([head, *leaves, *rows])
 
@@ -159,7 +185,7 @@ def _leaf_kind(d: Derivation, n: str) -> str:
 
 
 def _text_locals(d: Derivation, ev: Evaluation | None) -> str:
-    rows = ["  " + " = ".join(_dedupe([d_text(d, u, v), expr_text(e)] + ([num(val)] if ev else [])))
+    rows = ["  " + " = ".join(_dedupe([d_text(d, u, v), show(d, e)] + ([num(val)] if ev else [])))
             for u, v, e, val in local_rows(d, ev)]
     return "\n".join(["Local partials (one per edge)", *rows])
 
@@ -189,9 +215,11 @@ def _text_backward(d: Derivation, ev: Evaluation | None) -> str:
 
 def _backward_stages(d: Derivation, ev: Evaluation | None, n: str) -> list[str]:
     """``∂J/∂b``, ``∂J/∂v · ∂v/∂b``, ``3 · c``, ``3*c``, then ``3 · 3``, ``9`` at a point."""
-    sym = " + ".join(_step_values(
-        d, n, lambda a, s: _paren(d.adjoints[a]) if s is None else _paren(d.local(a, s))))
-    stages = [d_text(d, n), " + ".join(_step_terms(d, n)), sym, expr_text(d.adjoints[n])]
+    # a factor is parenthesized when multiplied: every adjoint, and every local but the
+    # output's own (which stands alone in its term)
+    sym = " + ".join(_step_values(d, n, lambda a, s: _paren(
+        d, d.adjoints[a] if s is None else d.local(a, s), s != d.output)))
+    stages = [d_text(d, n), " + ".join(_step_terms(d, n)), sym, show(d, d.adjoints[n])]
     if ev:
         nums = " + ".join(_step_values(
             d, n, lambda a, s: num(ev.adjoints[a] if s is None else ev.locals[a, s])))
@@ -204,21 +232,39 @@ def _dedupe(stages: list[str]) -> list[str]:
     return [s for i, s in enumerate(stages) if i == 0 or s != stages[i - 1]]
 
 
-def _paren(e: sympy.Expr) -> str:
-    t = expr_text(e)
-    return f"({t})" if isinstance(e, sympy.Add) else t
+def _paren(d: Derivation, e: sympy.Expr, needed: bool = True) -> str:
+    """A factor's text, in parentheses when it is a sum that is multiplied."""
+    t = show(d, e)
+    return f"({t})" if needed and isinstance(e, sympy.Add) else t
 
 
 def _text_gradients(d: Derivation, ev: Evaluation | None) -> str:
     rows = []
     for x in d.leaves:
         formula = d.formulas.get(x)
-        shown = expr_text(formula) if formula is not None else \
-            f"{expr_text(d.adjoints[x])}   (in intermediate names; too large to expand)"
+        shown = show(d, formula) if formula is not None else \
+            f"{show(d, d.adjoints[x])}   (in intermediate names; too large to expand)"
         stages = [d_text(d, x), shown] + ([num(ev.adjoints[x])] if ev else [])
         rows.append("  " + " = ".join(_dedupe(stages)))
+        rows.extend(_text_path_sum(d, x))
         rows.extend(_text_paths(d, ev, x))
     return "\n".join(["Gradients (and the sum over paths)", *rows])
+
+
+MAX_PATH_SUM_SHOWN = 8
+
+
+def _text_path_sum(d: Derivation, x: str) -> list[str]:
+    """``= Σ over the 5 paths: 2*(b + w*x0 - y0)/5 + …``, in leaf names, for a few paths."""
+    count = d.path_counts.get(x, 0)
+    if not 1 < count <= MAX_PATH_SUM_SHOWN or d.formulas.get(x) is None:
+        return []
+    leaf_exprs = leaf_expressions(d.graph, d.order, d.limits.max_formula_ops)
+    terms = [to_leaf_names(t, leaf_exprs, d.limits.max_formula_ops) for t in d.path_terms(x)]
+    if any(t is None for t in terms):
+        return []
+    text = " + ".join(_paren(d, sympy.factor_terms(t)) for t in terms)
+    return [f"      = Σ over the {count} paths: {text}"]
 
 
 def _text_paths(d: Derivation, ev: Evaluation | None, x: str) -> list[str]:
@@ -227,7 +273,7 @@ def _text_paths(d: Derivation, ev: Evaluation | None, x: str) -> list[str]:
                                                          if len(listed) < count else "")]
     for p, _term in zip(listed, d.path_terms(x), strict=False):
         chain = " → ".join(label(d.graph, n) for n in p)
-        factors = " · ".join(_paren(d.local(u, v)) for u, v in zip(p, p[1:], strict=False))
+        factors = " · ".join(_paren(d, d.local(u, v)) for u, v in zip(p, p[1:], strict=False))
         row = f"      {chain}: {factors}"
         if ev:
             row += f" = {num(math.prod(ev.locals[u, v] for u, v in zip(p, p[1:], strict=False)))}"
@@ -265,10 +311,10 @@ def _check_text(c: Check, what: str, unit: str) -> str:
     return line
 
 
-def _text_verification(vf: Verification | None, ev: Evaluation | None) -> str:
+def _text_verification(vf: Verification | None, ev: Evaluation | None, G=None) -> str:
     if vf is None:
         return ""
-    rows = [f"Verification at {point_text(ev)}"]
+    rows = [f"Verification at {point_text(ev, G)}"]
     if vf.torch is not None:
         rows.append(_check_text(vf.torch, "torch.autograd (float64)", "adjoints"))
     fd = vf.finite_difference
@@ -369,7 +415,7 @@ def to_markdown(d: Derivation, ev: Evaluation | None = None,
     parts += ["", "### Backward pass", "", "$$", "\\begin{aligned}",
               " \\\\\n".join(latex_lines(d, ev)), "\\end{aligned}", "$$"]
     if vf is not None:
-        parts += ["", "### Verification", "", "```", _text_verification(vf, ev), "```"]
+        parts += ["", "### Verification", "", "```", _text_verification(vf, ev, d.graph), "```"]
     return "\n".join(parts) + "\n"
 
 
@@ -416,7 +462,7 @@ def _focus_where(d: Derivation) -> list[str]:
     for u in G.predecessors(d.output):
         if G.nodes[d.output].get("role") == "loss" and u in d.adjoints:
             local = sympy.factor_terms(d.local(u, d.output))
-            rows.append(f"  and {d_text(d, u, d.output)} = {expr_text(local)}"
+            rows.append(f"  and {d_text(d, u, d.output)} = {show(d, local)}"
                         f"   ({G.nodes[d.output]['op']})")
     return rows
 
@@ -444,7 +490,7 @@ def to_text_focus(d: Derivation, leaf: str, ev: Evaluation | None = None,
     if ev:
         rows.append(f"sum over the paths = backward pass: {d_text(d, leaf)} = "
                     f"{num(ev.adjoints[leaf])}")
-    verification = _text_verification(vf, ev)
+    verification = _text_verification(vf, ev, d.graph)
     return "\n".join(rows) + ("\n\n" + verification if verification else "") + "\n"
 
 

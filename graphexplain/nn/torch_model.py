@@ -21,7 +21,8 @@ and derivation, reports, pictures and verification need nothing new.
   the scalar ``vjp = Σₖ vₖ·outₖ``, whose gradient is the vector-Jacobian product Jᵀv. For small
   outputs the Jacobian Jₖᵢ = ∂outₖ/∂xᵢ is computed and shown too.
 - Verification adds, to the usual checks, the model's *own* autograd: a float64 copy of the
-  module (``copy.deepcopy(module).double()``) is run and differentiated with
+  module (``copy.deepcopy(module).double()``; for a function, of the tensors it uses from
+  outside, like the seed's ``w`` and ``b``) is run and differentiated with
   ``torch.autograd.grad``, and every leaf gradient is compared.
 
 What it does not do: convolutions, softmax as a layer, normalization, indexing with tensors,
@@ -42,8 +43,10 @@ import inspect
 import json
 import math
 import operator
+import re
 import runpy
 import textwrap
+import types
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,7 +65,7 @@ from ..derive import derive
 from ..errors import GraphError, GraphExplainError, LimitError, PointError, UnsupportedOpError
 from ..evaluate import Evaluation, backward
 from ..graph import add_leaf, add_op, grad_leaves, label, new_graph, validate
-from ..report import expr_text, num
+from ..report import expr_text, json_num, num
 from ..verify import ATOL_TORCH, RTOL_TORCH, Check, Verification, _compare
 
 #: The most scalar nodes (elements of parameters, inputs and intermediates) a model may have.
@@ -117,6 +120,13 @@ def _index_text(idx: tuple, sep: str) -> str:
     return sep.join(str(i) for i in idx)
 
 
+def _identifier(path: str, prefix: str = "p") -> str:
+    """A dotted torch path as a node-id base: ``linear.weight`` → ``linear_weight``, and
+    ``0.weight`` (in an ``nn.Sequential``) → ``p0_weight``, since ids are identifiers."""
+    text = "".join(c if c.isalnum() or c == "_" else "_" for c in path)
+    return text if text.isidentifier() else prefix + text
+
+
 def _shape_text(shape: Sequence[int]) -> str:
     return "×".join(map(str, shape)) if len(shape) else "scalar"
 
@@ -131,13 +141,14 @@ class _Builder:
         self.max_elements = max_elements
         self.params: dict[int, np.ndarray] = {}  # id(parameter) → its leaves; a cache key only
         self.info: dict = {"parameters": {}, "inputs": {}, "constants": {}}
+        self.names: dict[int, str] = {}  # id(tensor) → a function's name for it (a cache key)
 
     def base(self, name: str) -> str:
-        """Reserve a base name for one tensor's elements (``add``, then ``add_2``, …)."""
+        """Reserve a base name for one tensor's elements (``add``, then ``add2``, …)."""
         out, k = name, 1
         while out in self.bases:
             k += 1
-            out = f"{name}_{k}"
+            out = f"{name}{k}"
         self.bases.add(out)
         return out
 
@@ -170,7 +181,7 @@ class _Builder:
     def param(self, qualname: str, p: torch.Tensor) -> np.ndarray:
         """The leaves of a parameter, made once however often it is used."""
         if id(p) not in self.params:
-            self.params[id(p)] = self.leaves(qualname.replace(".", "_"), qualname, p, "param",
+            self.params[id(p)] = self.leaves(_identifier(qualname), qualname, p, "param",
                                              p.requires_grad)
             self.info["parameters"][qualname] = tuple(p.shape)
         return self.params[id(p)]
@@ -360,7 +371,7 @@ def _flatten(b, name, x, start_dim=0, end_dim=-1):
     if x.ndim == 0:
         return x.reshape(1)
     start, end = start_dim % x.ndim, end_dim % x.ndim
-    return x.reshape(x.shape[:start] + (-1,) + x.shape[end + 1:])
+    return x.reshape((*x.shape[:start], -1, *x.shape[end + 1:]))
 
 
 def _t(b, name, x):
@@ -425,9 +436,12 @@ def _deprecated(size_average, reduce) -> None:
         raise _Refused("size_average/reduce (deprecated; use reduction=)")
 
 
-def _mse_loss(b, name, input, target, size_average=None, reduce=None, reduction="mean"):
+def _mse_loss(b, name, input, target, size_average=None, reduce=None, reduction="mean",
+              weight=None):
     """MSELoss: (1/K)·Σ(oₖ − yₖ)² over all K elements (the ``mse`` row)."""
     _deprecated(size_average, reduce)
+    if weight is not None:
+        raise _Refused("weight")
     return _pointwise_loss(b, name, "mse", input, target, reduction)
 
 
@@ -455,12 +469,13 @@ def _cross_entropy(b, name, input, target, weight=None, size_average=None, ignor
     probabilities = y.shape == o.shape
     single = len(outputs) == 1 and (reduction != "none" or o.ndim == 1)
     base = b.base(name if single or reduction == "none" else f"{name}_terms")
-    terms = [_ce_sample(b, base, (n,) if o.ndim == 2 else (), outputs[n], targets[n],
+    terms = [_ce_sample(b, base, () if single or o.ndim == 1 else (n,), outputs[n], targets[n],
                         probabilities, ignore_index) for n in range(len(outputs))]
     kept = [t for t in terms if t is not None]
     if reduction == "none":
-        out = np.array([sympy.S.Zero if t is None else t for t in terms] + [None], dtype=object)
-        return out[:-1].reshape(o.shape[:-1])  # the None keeps numpy from unpacking strings
+        out = np.empty(len(terms), dtype=object)
+        out[:] = [sympy.S.Zero if t is None else t for t in terms]  # an ignored sample is 0
+        return out.reshape(o.shape[:-1])
     if reduction not in ("mean", "sum"):
         raise _Refused(f"reduction={reduction!r}")
     if not kept:
@@ -476,7 +491,7 @@ def _ce_sample(b, base, idx, logits, target, probabilities: bool, ignore_index: 
     """One sample's cross-entropy node, or None when its class is ``ignore_index``."""
     if probabilities:
         return b.node(base, idx, "cross_entropy", [*logits, *target])
-    cls = int(b.value(target[()]))
+    cls = int(b.value(target))
     if cls == ignore_index:
         return None
     if not 0 <= cls < len(logits):
@@ -490,8 +505,9 @@ def _ce_sample(b, base, idx, logits, target, probabilities: bool, ignore_index: 
 
 
 def _linear_module(b, name, path, m: nn.Linear, input):
+    weight = b.param(f"{path}.weight", m.weight)
     bias = None if m.bias is None else b.param(f"{path}.bias", m.bias)
-    return _linear(b, name, input, b.param(f"{path}.weight", m.weight), bias)
+    return _linear(b, name, input, weight, bias)
 
 
 def _module_activation(op: str) -> Callable:
@@ -603,8 +619,11 @@ def _assignments(code) -> list[tuple[int, int, str]]:
         tree = ast.parse(textwrap.dedent("".join(lines)))
     except (OSError, TypeError, SyntaxError):
         return []
+    defs = [d for d in tree.body if isinstance(d, ast.FunctionDef | ast.AsyncFunctionDef)]
+    if not defs:  # a lambda: its line is some other statement, not the function's own
+        return []
     out = []
-    for st in ast.walk(tree):
+    for st in ast.walk(defs[0]):
         targets = st.targets if isinstance(st, ast.Assign) else (
             [st.target] if isinstance(st, ast.AnnAssign) and st.value is not None else [])
         if len(targets) == 1 and isinstance(targets[0], ast.Name):
@@ -631,6 +650,7 @@ def _op_name(node: torch.fx.Node) -> str:
     if node.op == "call_method":
         return f"Tensor.{node.target}"
     module = (getattr(node.target, "__module__", None) or "").lstrip("_")
+    module = "torch.nn.functional" if module == "torch._C._nn" else module
     name = getattr(node.target, "__name__", str(node.target))
     return f"{module}.{name}" if module else name
 
@@ -665,12 +685,27 @@ def _attribute(b: _Builder, gm: torch.fx.GraphModule, target: str):
     obj = functools.reduce(getattr, target.split("."), gm)
     if isinstance(obj, nn.Parameter):
         return b.param(target, obj)
-    if isinstance(obj, torch.Tensor):
-        if id(obj) not in b.params:
-            b.params[id(obj)] = b.leaves(target.replace(".", "_"), target, obj, "const", False)
-            b.info["constants"][target] = tuple(obj.shape)
-        return b.params[id(obj)]
-    return obj
+    if isinstance(obj, torch.Tensor) and id(obj) not in b.params:
+        name = b.names.get(id(obj), target)
+        if obj.requires_grad:  # a global tensor a function uses, like the seed's w and b
+            b.params[id(obj)] = b.leaves(_identifier(name), name, obj, "param", True)
+            b.info["parameters"][name] = tuple(obj.shape)
+        else:
+            b.params[id(obj)] = b.leaves(_identifier(name, "c"), name, obj, "const", False)
+            b.info["constants"][name] = tuple(obj.shape)
+    return b.params[id(obj)] if isinstance(obj, torch.Tensor) else obj
+
+
+def _tensor_names(fn) -> dict[int, str]:
+    """The names a function gives the tensors it uses from outside (globals, closures)."""
+    if not inspect.isfunction(fn):
+        return {}
+    try:
+        found = inspect.getclosurevars(fn)
+    except (TypeError, ValueError):
+        return {}
+    return {id(v): k for k, v in {**found.globals, **found.nonlocals}.items()
+            if isinstance(v, torch.Tensor)}
 
 
 def _run(b: _Builder, gm: torch.fx.GraphModule, names: dict, inputs: list, root: str):
@@ -689,11 +724,20 @@ def _run(b: _Builder, gm: torch.fx.GraphModule, names: dict, inputs: list, root:
     raise GraphError(f"{root}: the traced graph has no output")
 
 
+def _fx_name(gm: torch.fx.GraphModule, node: torch.fx.Node) -> str:
+    """fx's node name, without the ``_1`` that element indices would make ambiguous
+    (``add_1`` → ``add1``); ``nn.Sequential``'s layer ``_0`` becomes ``linear0``."""
+    name = node.name
+    if node.op == "call_module" and name.startswith("_"):
+        name = type(gm.get_submodule(node.target)).__name__.lower() + name
+    return re.sub(r"(?<=[^\W\d_])_(\d+)$", r"\1", name)
+
+
 def _call(b: _Builder, gm, node: torch.fx.Node, names: dict, env: dict, root: str):
     args = torch.fx.node.map_arg(node.args, env.__getitem__)
     kwargs = torch.fx.node.map_arg(node.kwargs, env.__getitem__)
     preferred = names.get(node)
-    name = preferred if preferred and preferred not in b.bases else node.name
+    name = preferred if preferred and preferred not in b.bases else _fx_name(gm, node)
     path = _module_path(node, root)
     if node.op == "call_module":
         m = gm.get_submodule(node.target)
@@ -720,9 +764,11 @@ class Traced:
     point : leaf id → its example value (parameters, inputs, targets).
     model, inputs, loss, target : as given (inputs as a tuple).
     gradient : v of a vector output (float64, the output's shape), or None.
-    params : id(parameter) → the array of its leaf ids.
+    params : id(tensor) → the array of its leaf ids, for the parameters, buffers and outside
+        tensors the model uses (a cache key, never a node id).
     input_leaves : per example input, the array of its leaf ids (None for a number).
-    outputs : the output's element handles (before the loss when there is one? no: after).
+    outputs : the handles of the output's elements (the loss, when there is one); with a
+        gradient v, the graph's output is vjp = Σₖ vₖ·outputsₖ.
     info : what the report's header says about the model.
     """
 
@@ -868,6 +914,7 @@ def trace(module_or_fn, example_inputs, loss=None, target=None, gradient=None,
         raise GraphError("a target needs a loss: give loss=… (e.g. nn.MSELoss())")
     _check_size(module_or_fn, inputs, target, max_elements)
     b = _Builder(max_elements)
+    b.names = _tensor_names(module_or_fn)
     gm, names = _trace(module_or_fn)
     _check_arity(gm, len(inputs), _display_name(module_or_fn))
     placeholders = [p for p in gm.graph.nodes if p.op == "placeholder"]
@@ -897,7 +944,7 @@ def module_graph(module_or_fn, example_inputs, loss=None, target=None, gradient=
     >>> import torch
     >>> G = module_graph(lambda x: (x * 2).sum(), (torch.ones(2),))
     >>> sorted(G.nodes)
-    ['mul_0', 'mul_1', 'sum_1', 'x_0', 'x_1']
+    ['mul_0', 'mul_1', 'sum1', 'x_0', 'x_1']
     """
     return trace(module_or_fn, example_inputs, loss, target, gradient, max_elements).graph
 
@@ -914,33 +961,61 @@ def _float64(x):
     return x.detach().to(torch.float64).requires_grad_(x.requires_grad)
 
 
-def _wrt(t: Traced, model, inputs) -> list[tuple[np.ndarray, torch.Tensor]]:
-    """(our leaves, the float64 copy's tensor) for every tensor that requires grad."""
-    pairs = []
-    if isinstance(t.model, nn.Module):
-        copies = dict(model.named_parameters())
-        for name, p in t.model.named_parameters():
-            if id(p) in t.params and p.requires_grad:
-                pairs.append((t.params[id(p)], copies[name]))
-    for leaves, x in zip(t.input_leaves, inputs, strict=True):
-        if leaves is not None and x.requires_grad:
-            pairs.append((leaves, x))
-    return pairs
+def _float64_function(fn) -> tuple[Callable, dict[int, torch.Tensor]]:
+    """The same function over float64 copies of the tensors it uses from outside (its
+    globals and closure), as ``.double()`` does for a module's parameters."""
+    if not inspect.isfunction(fn):
+        return fn, {}
+    copies: dict[int, torch.Tensor] = {}
+
+    def swap(v):
+        if isinstance(v, torch.Tensor) and v.dtype.is_floating_point:
+            return copies.setdefault(id(v), _float64(v))
+        return v
+
+    scope = dict(fn.__globals__)
+    scope.update({k: swap(scope[k]) for k in fn.__code__.co_names if k in scope})
+    cells = None if fn.__closure__ is None else tuple(
+        types.CellType(swap(c.cell_contents)) if _full(c) else c for c in fn.__closure__)
+    out = types.FunctionType(fn.__code__, scope, fn.__name__, fn.__defaults__, cells)
+    out.__kwdefaults__ = fn.__kwdefaults__
+    return out, copies
+
+
+def _full(cell) -> bool:
+    try:
+        cell.cell_contents  # noqa: B018 (an empty cell raises)
+    except ValueError:
+        return False
+    return True
+
+
+def _float64_model(model) -> tuple[Callable, dict[int, torch.Tensor]]:
+    """A float64 copy of the model, and id(original tensor) → its copy."""
+    if not isinstance(model, nn.Module):
+        return _float64_function(model)
+    double = copy.deepcopy(model).double()
+    copies = dict(double.named_parameters())
+    return double, {id(p): copies[n] for n, p in model.named_parameters()}
 
 
 def module_gradients(t: Traced) -> dict[str, float]:
     """Every leaf gradient from the model's own autograd, in float64.
 
-    The module is copied (``copy.deepcopy(module).double()``) and the inputs too, and
-    ``torch.autograd.grad`` is used, so nothing of the caller's (``.grad`` included) changes.
+    The model is copied (``copy.deepcopy(module).double()``; for a function, the tensors it
+    uses from outside), and the inputs too, and ``torch.autograd.grad`` is used, so nothing of
+    the caller's (``.grad`` included) changes.
     """
-    model = copy.deepcopy(t.model).double() if isinstance(t.model, nn.Module) else t.model
+    model, copies = _float64_model(t.model)
     inputs = [_float64(x) for x in t.inputs]
     out = model(*inputs)
     if t.loss is not None:
         loss = copy.deepcopy(t.loss).double() if isinstance(t.loss, nn.Module) else t.loss
         out = loss(out, _float64(t.target))
-    pairs = _wrt(t, model, inputs)
+    pairs = [(leaves, copies[i]) for i, leaves in t.params.items()
+             if i in copies and copies[i].requires_grad]
+    pairs += [(leaves, x) for leaves, x in zip(t.input_leaves, inputs, strict=True)
+              if leaves is not None and x.requires_grad]
     if not pairs or not out.requires_grad:
         return {}
     grads = torch.autograd.grad(out, [x for _, x in pairs], grad_outputs=t.gradient,
@@ -1079,9 +1154,8 @@ class ModuleExplanation(Explanation):
                 "  and ∂vjp/∂xᵢ = Σₖ vₖ·∂outₖ/∂xᵢ = (Jᵀv)ᵢ: these are the gradients above",
                 "  v = " + ", ".join(f"{lab}: {num(float(x))}" for lab, x in
                                      zip(out_labels, t.gradient.flatten(), strict=True))]
-        if self.evaluation is not None:
-            rows.append("  Jᵀv = " + ", ".join(f"{label(G, x)}: {num(v)}"
-                                               for x, v in self._vjp().items()))
+        rows.append("  Jᵀv = " + ", ".join(f"{label(G, x)}: {num(v)}"
+                                           for x, v in self._vjp().items()))
         if self.jacobian is not None:
             rows += ["", "Jacobian J[k, i] = ∂outₖ/∂xᵢ (rows: outputs, columns: inputs)"]
             rows += _table(out_labels, [label(G, x) for x in self.jacobian.leaves],
@@ -1095,9 +1169,10 @@ class ModuleExplanation(Explanation):
         t, j = self.traced, self.jacobian
         d = {"shape": list(t.outputs.shape), "v": [float(x) for x in t.gradient.flatten()],
              "outputs": [h if _is_node(h) else str(h) for h in t.outputs.flat],
-             "vjp": self._vjp() if self.evaluation is not None else None, "jacobian": None}
+             "vjp": {x: json_num(v) for x, v in self._vjp().items()}, "jacobian": None}
         if j is not None:
-            d["jacobian"] = {"outputs": j.outputs, "inputs": j.leaves, "values": j.values,
+            values = [[json_num(v) for v in row] for row in j.values]
+            d["jacobian"] = {"outputs": j.outputs, "inputs": j.leaves, "values": values,
                              "formulas": [[expr_text(f) for f in row] for row in j.formulas]}
         return d
 
@@ -1177,7 +1252,7 @@ def explain_module(module_or_fn, example_inputs, loss=None, target=None, gradien
     --------
     >>> import torch
     >>> from torch import nn
-    >>> torch.manual_seed(0) and None
+    >>> _ = torch.manual_seed(0)
     >>> x = torch.tensor([[1.0], [2.0]])
     >>> e = explain_module(nn.Linear(1, 1), (x,), loss=nn.MSELoss(), target=3 * x + 0.8)
     >>> e.gradients["weight_0_0"]["path_count"]
@@ -1231,7 +1306,7 @@ def _candidates(namespace: dict) -> list[str]:
         is_class = isinstance(v, type) and issubclass(v, nn.Module) and \
             v.__module__ == "graphexplain_model"
         is_fn = inspect.isfunction(v) and v.__module__ == "graphexplain_model"
-        if is_class or is_fn or isinstance(v, nn.Module) and not _is_loss(v):
+        if is_class or is_fn or (isinstance(v, nn.Module) and not _is_loss(v)):
             out.append(k)
     return out
 
