@@ -14,9 +14,8 @@ the node. It does not import torch.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 
 import networkx as nx
 import numpy
@@ -25,6 +24,7 @@ import sympy
 from . import ops
 from .errors import PointError
 from .graph import leaves, symbol, tracked
+from .plan import plan_for
 
 NAN = float("nan")
 
@@ -69,62 +69,23 @@ def check_point(G: nx.DiGraph, point: Mapping[str, float]) -> dict[str, float]:
     return {n: float(v) for n, v in point.items()}
 
 
-@lru_cache(maxsize=4096)
-def _template(op: str, nargs: int, params: tuple, what: int | None) -> Callable:
-    """A compiled numeric function of an op row: its value (``what`` None) or its partial for
-    argument ``what``, as f(a₀, …, a_{n−1}, out). Compiled once per op, arity and parameters."""
-    row = ops.OPS[op]
-    args = [sympy.Symbol(f"a{i}", real=True) for i in range(nargs)]
-    out = sympy.Symbol("out", real=True)
-    kw = dict(params)
-    expr = row.build(*args, **kw) if what is None else row.partial(what, args, out, kw)
-    return sympy.lambdify([*args, out], expr, modules=[ops.NUMERIC, "numpy"])
-
-
-def _arg_values(data: dict, values: Mapping[str, float]) -> list:
-    return [numpy.float64(values[a] if isinstance(a, str) else float(a)) for a in data["args"]]
-
-
-def _call(fn: Callable, *args) -> float:
-    with numpy.errstate(all="ignore"):  # NaN and inf are reported by node, not raised
-        try:
-            return float(fn(*args))
-        except (ZeroDivisionError, OverflowError, ValueError, TypeError):
-            return NAN
-
-
-def _key(data: dict) -> tuple:
-    return data["op"], len(data["args"]), tuple(sorted(data["params"].items()))
-
-
 def forward(G: nx.DiGraph, point: Mapping[str, float]) -> dict[str, float]:
-    """The value of every node, in topological order (each op compiled once from its row)."""
-    values = dict(check_point(G, point))
-    for n in nx.topological_sort(G):
-        data = G.nodes[n]
-        if data["kind"] == "op":
-            fn = _template(*_key(data), None)
-            values[n] = _call(fn, *_arg_values(data, values), NAN)
-        elif "value" in data:
-            values[n] = float(data["value"])
-    return values
+    """The value of every node (a generation at a time; see :mod:`graphexplain.plan`)."""
+    plan = plan_for(G)
+    values = plan.forward(check_point(G, point))
+    return dict(zip(plan.names, map(float, values), strict=True))
 
 
 def local_values(G: nx.DiGraph, values: Mapping[str, float]) -> dict[tuple[str, str], float]:
     """The value of every edge's local partial ∂v/∂u (summed over u's positions in v)."""
-    out = {}
-    for v, data in G.nodes(data=True):
-        if data["kind"] != "op":
-            continue
-        args, key = _arg_values(data, values), _key(data)
-        for u in G.predecessors(v):
-            argnum = G.edges[u, v]["argnum"]
-            out[u, v] = sum(_call(_template(*key, i), *args, values[v]) for i in argnum)
-    return out
+    plan = plan_for(G)
+    array = numpy.array([values[n] for n in plan.names], dtype=float)
+    return plan.edge_locals(plan.local_contributions(array))
 
 
 def backward(G: nx.DiGraph, output: str, locals_: Mapping[tuple[str, str], float]) -> dict:
-    """Adjoint values: ∂L/∂L = 1, ∂L/∂v = Σ_s ∂L/∂s · ∂s/∂v in reverse topological order."""
+    """Adjoint values: ∂L/∂L = 1, ∂L/∂v = Σ_s ∂L/∂s · ∂s/∂v in reverse topological order,
+    for the nodes autograd tracks."""
     adj = {output: 1.0}
     relevant = tracked(G, output) - {output}
     for v in reversed(list(nx.topological_sort(G))):
@@ -143,9 +104,11 @@ def central_difference(G: nx.DiGraph, output: str, point: Mapping[str, float],
                        leaf: str, h: float | None = None) -> float:
     """∂L/∂leaf ≈ (L(leaf + h) − L(leaf − h)) / 2h, the seed's numerical gradient."""
     h = step_size(point[leaf]) if h is None else h
-    up = forward(G, {**point, leaf: point[leaf] + h})[output]
-    down = forward(G, {**point, leaf: point[leaf] - h})[output]
-    return (up - down) / (2 * h)
+    plan, k = plan_for(G), plan_for(G).index[output]
+    up = plan.forward({**point, leaf: point[leaf] + h})[k]
+    down = plan.forward({**point, leaf: point[leaf] - h})[k]
+    with numpy.errstate(all="ignore"):
+        return float((up - down) / (2 * h))
 
 
 def kinks(G: nx.DiGraph, values: Mapping[str, float]) -> list[str]:
@@ -197,10 +160,15 @@ def evaluate(G: nx.DiGraph, output: str, point: Mapping[str, float]) -> Evaluati
     >>> e.values["J"], [e.adjoints[x] for x in "abc"]
     (21.0, [3.0, 9.0, 6.0])
     """
-    values = forward(G, point)
-    locals_ = local_values(G, values)
-    adj = backward(G, output, locals_)
-    return Evaluation(dict(point), values, locals_, adj, kinks(G, values), problems(G, values))
+    plan = plan_for(G)
+    array = plan.forward(check_point(G, point))
+    contributions = plan.local_contributions(array)
+    adjoint_array = plan.backward(output, contributions)
+    values = dict(zip(plan.names, map(float, array), strict=True))
+    relevant = tracked(G, output) | {output}
+    adj = {n: float(adjoint_array[plan.index[n]]) for n in plan.names if n in relevant}
+    return Evaluation(dict(point), values, plan.edge_locals(contributions), adj,
+                      kinks(G, values), problems(G, values))
 
 
 def symbol_values(values: Mapping[str, float]) -> dict[sympy.Symbol, sympy.Float]:

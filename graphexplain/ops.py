@@ -163,6 +163,7 @@ class Op:
     params: Mapping[str, float] = field(default_factory=dict)
     kink: Callable[[Sequence[float], Mapping[str, float]], bool] | None = None
     user: bool = True
+    elementwise: bool = True  # torch(*vectors) computes one result per element
 
     @property
     def callable(self) -> bool:
@@ -257,7 +258,7 @@ OPS: dict[str, Op] = {
            "softplus′(x) = σ(x)"),
         Op("abs", 1, sympy.Abs, lambda i, a, o, p: sympy.sign(a[0]), _unary("abs"), "|·|",
            "|x|′ = sign(x), |·|′(0) = 0", kink=_at_zero),
-        Op("identity", 1, lambda x: x, lambda i, a, o, p: sympy.S.One, lambda x: x, "id",
+        Op("identity", 1, lambda x: x, lambda i, a, o, p: sympy.S.One, lambda x: x * 1.0, "id",
            "id′(x) = 1"),
     ]
 }
@@ -366,12 +367,14 @@ OPS.update({
         Op("linear", None, _linear_build, _linear_partial, _linear_torch, "Σw·x+b",
            "∂(Σₖ wₖxₖ + b)/∂wₖ = xₖ, ∂/∂xₖ = wₖ, ∂/∂b = 1", user=False),
         Op("mse", None, _mse_build, _mse_partial, _mse_torch, "MSE",
-           "∂/∂oₖ (1/K)Σ(oⱼ − yⱼ)² = 2(oₖ − yₖ)/K   (nn.MSELoss)", user=False),
+           "∂/∂oₖ (1/K)Σ(oⱼ − yⱼ)² = 2(oₖ − yₖ)/K   (nn.MSELoss)", user=False,
+           elementwise=False),
         Op("cross_entropy", None, _ce_build, _ce_partial, _ce_torch, "CE",
-           "∂/∂oₖ −Σ yⱼ log softmax(o)ⱼ = softmax(o)ₖ·Σy − yₖ", user=False),
+           "∂/∂oₖ −Σ yⱼ log softmax(o)ⱼ = softmax(o)ₖ·Σy − yₖ", user=False,
+           elementwise=False),
         Op("bce_logits", None, _bce_build, _bce_partial, _bce_torch, "BCE",
            "∂/∂oₖ (1/K)Σ softplus(oⱼ) − oⱼyⱼ = (σ(oₖ) − yₖ)/K   (nn.BCEWithLogitsLoss)",
-           user=False),
+           user=False, elementwise=False),
     ]
 })
 

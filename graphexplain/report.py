@@ -305,6 +305,8 @@ def _check_text(c: Check, what: str, unit: str) -> str:
     if c.ok is None:
         return f"  {what}: not comparable at this point ({', '.join(c.not_comparable)})"
     verdict = "agrees" if c.ok else f"DISAGREES, first at {c.first_mismatch}"
+    sampled = c.to_dict().get("sampled_from")
+    unit = f"{unit} (an even sample of {sampled})" if sampled else unit
     line = f"  {what}: {verdict} on {c.compared} {unit}, max abs error {num(c.max_abs_error)}"
     if c.not_comparable:
         line += f"; not comparable at {', '.join(c.not_comparable)}"

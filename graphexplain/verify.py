@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import networkx as nx
+import numpy as np
 
 from . import ops
 from .evaluate import Evaluation, central_difference, step_size
-from .graph import grad_leaves
+from .graph import grad_leaves, tracked
+from .plan import plan_for
 
 RTOL_TORCH, ATOL_TORCH = 1e-9, 1e-9
 RTOL_FD, ATOL_FD = 1e-5, 1e-6
@@ -45,12 +47,16 @@ class Check:
     not_comparable: list[str] = field(default_factory=list)
     step: float | None = None
     reference: dict[str, float] = field(default_factory=dict)
+    population: int | None = None  # how many could have been compared, when sampled
 
     def to_dict(self) -> dict:
         d = {"ok": self.ok, "max_abs_error": self.max_abs_error, "compared": self.compared,
              "first_mismatch": self.first_mismatch, "not_comparable": self.not_comparable}
         if self.step is not None:
             d["step"] = self.step
+        if self.population is not None and self.population > self.compared + len(
+                self.not_comparable):
+            d["sampled_from"] = self.population
         return d
 
 
@@ -80,51 +86,119 @@ def _compare(name: str, ours: Mapping[str, float], ref: Mapping[str, float], ord
 
 
 def torch_values(G: nx.DiGraph, output: str, point: Mapping[str, float]):
-    """Run the graph in torch float64; return ({node: value}, {node: grad})."""
+    """Run the graph in torch float64 and backpropagate; return ({node: value}, {node: grad}).
+
+    The graph is rebuilt from tensors, not one torch scalar per node: each group of
+    :mod:`graphexplain.plan` (same op, same generation) is one call of the op row's torch
+    function on a vector, so a network with thousands of weights is a few dozen torch ops.
+    Intermediate gradients come from ``retain_grad`` on every group's tensor.
+    """
     import torch
 
-    tensors = {}
-    for n in nx.topological_sort(G):
-        data = G.nodes[n]
-        if data["kind"] != "op":
-            value = data.get("value", point.get(n))
-            tensors[n] = torch.tensor(float(value), dtype=torch.float64,
-                                      requires_grad=bool(data["requires_grad"]))
-            continue
-        args = [tensors[a] if isinstance(a, str) else float(a) for a in data["args"]]
-        params = {k: float(v) for k, v in data["params"].items()}
-        t = ops.OPS[data["op"]].torch(*args, **params)
-        if not isinstance(t, torch.Tensor):
-            t = torch.tensor(float(t), dtype=torch.float64)
-        if t.requires_grad:
-            t.retain_grad()
-        tensors[n] = t
-    out = tensors[output]
+    plan = plan_for(G)
+    grad_leaf, const_leaf, pos = _torch_leaves(G, plan, point)
+    parts, flat, groups = [grad_leaf, const_leaf], torch.cat([grad_leaf, const_leaf]), []
+    for generation in plan.generations:
+        offset = flat.numel()
+        for g in generation:
+            t = _torch_group(g, flat, pos)
+            pos[g.nodes] = offset + np.arange(len(g.nodes))
+            offset += len(g.nodes)
+            parts.append(t)
+            groups.append((g, t))
+        flat = torch.cat(parts)
+    out = flat[int(pos[plan.index[output]])]
     if out.requires_grad:
         out.backward()
-    values = {n: float(t.detach()) for n, t in tensors.items()}
-    grads = {n: (float(t.grad) if t.grad is not None else 0.0)
-             for n, t in tensors.items() if t.requires_grad}
+    return _torch_results(plan, flat, pos, grad_leaf, groups)
+
+
+def _torch_leaves(G: nx.DiGraph, plan, point: Mapping[str, float]):
+    """Two leaf tensors (requires grad, and not) and each node's position in the flat tensor."""
+    import torch
+
+    leaves = [n for n in plan.names if G.nodes[n]["kind"] != "op"]
+    value = {**plan.leaf_values, **point}
+    tracked_ = [n for n in leaves if G.nodes[n]["requires_grad"]]
+    fixed = [n for n in leaves if not G.nodes[n]["requires_grad"]]
+    pos = np.full(len(plan.names), -1)
+    for k, n in enumerate(tracked_ + fixed):
+        pos[plan.index[n]] = k
+    grad_leaf = torch.tensor([float(value[n]) for n in tracked_], dtype=torch.float64,
+                             requires_grad=True)
+    const_leaf = torch.tensor([float(value[n]) for n in fixed], dtype=torch.float64)
+    return grad_leaf, const_leaf, pos
+
+
+def _torch_group(g, flat, pos):
+    """One group of op nodes, computed on vectors by the op row's torch function."""
+    import torch
+
+    args = [torch.where(torch.as_tensor(a >= 0), flat[torch.as_tensor(pos[np.maximum(a, 0)])],
+                        torch.as_tensor(c, dtype=torch.float64))
+            for a, c in zip(g.args, g.consts, strict=True)]
+    row, params = ops.OPS[g.key[0]], {k: float(v) for k, v in g.key[2]}
+    if row.elementwise:
+        t = row.torch(*args, **params)
+    else:  # a loss reduces its arguments: one call per node
+        t = torch.stack([torch.as_tensor(row.torch(*(a[j] for a in args), **params))
+                         for j in range(len(g.nodes))])
+    t = torch.as_tensor(t, dtype=torch.float64).expand(len(g.nodes))
+    if t.requires_grad:
+        t.retain_grad()
+    return t
+
+
+def _torch_results(plan, flat, pos, grad_leaf, groups):
+    """({node: value}, {node: grad}) for every node that requires grad."""
+    flat_values = flat.detach().tolist()
+    values = {n: flat_values[pos[i]] for i, n in enumerate(plan.names)}
+    grads = {}
+    leaf_grad = grad_leaf.grad.tolist() if grad_leaf.grad is not None else None
+    for i, n in enumerate(plan.names):
+        if pos[i] < grad_leaf.numel():  # the leaves that require grad come first
+            grads[n] = leaf_grad[pos[i]] if leaf_grad is not None else 0.0
+    for g, t in groups:
+        if t.requires_grad:
+            tg = t.grad.tolist() if t.grad is not None else [0.0] * len(g.nodes)
+            grads.update({plan.names[i]: v for i, v in zip(g.nodes, tg, strict=True)})
     return values, grads
 
 
 def torch_check(G: nx.DiGraph, output: str, ev: Evaluation) -> Check:
     """Compare every adjoint (leaves and intermediates) with torch.autograd in float64."""
     _, grads = torch_values(G, output, ev.point)
-    relevant = nx.ancestors(G, output) | {output}
+    # a group tensor may mix tracked and untracked nodes; torch's grads of the untracked ones
+    # are not gradients the user asked for
+    relevant = tracked(G, output) | {output}
     ref = {n: g for n, g in grads.items() if n in relevant}
     backward_order = list(reversed(list(nx.topological_sort(G))))
     return _compare("torch", ev.adjoints, ref, backward_order, RTOL_TORCH, ATOL_TORCH)
 
 
-def finite_difference_check(G: nx.DiGraph, output: str, ev: Evaluation) -> Check:
-    """Compare every leaf gradient with the central difference at a float64 step."""
-    leaves_ = [x for x in grad_leaves(G) if x in ev.adjoints]
+FD_MAX_LEAVES = 64
+
+
+def sample(items: list, k: int) -> list:
+    """At most ``k`` items, evenly spread (deterministic: the same run checks the same ones)."""
+    if len(items) <= k:
+        return list(items)
+    return [items[round(i * (len(items) - 1) / (k - 1))] for i in range(k)]
+
+
+def finite_difference_check(G: nx.DiGraph, output: str, ev: Evaluation,
+                            max_leaves: int = FD_MAX_LEAVES) -> Check:
+    """Compare leaf gradients with the central difference at a float64 step: every one, or
+    an evenly spread sample of ``max_leaves`` on a large network (each costs two forward
+    passes; torch.autograd checks every gradient)."""
+    all_leaves = [x for x in grad_leaves(G) if x in ev.adjoints]
+    leaves_ = sample(all_leaves, max_leaves)
     on_kink = _leaves_through_kinks(G, output, ev.kinks)
     ref = {x: central_difference(G, output, ev.point, x) for x in leaves_ if x not in on_kink}
     steps = [step_size(ev.point[x]) for x in leaves_]
-    return _compare("finite_difference", ev.adjoints, ref, leaves_, RTOL_FD, ATOL_FD,
-                    skip=[x for x in leaves_ if x in on_kink], step=max(steps, default=None))
+    check = _compare("finite_difference", ev.adjoints, ref, leaves_, RTOL_FD, ATOL_FD,
+                     skip=[x for x in leaves_ if x in on_kink], step=max(steps, default=None))
+    return replace(check, population=len(all_leaves))
 
 
 def _leaves_through_kinks(G: nx.DiGraph, output: str, kink_nodes: list[str]) -> set[str]:
