@@ -8,13 +8,15 @@ with 2; an internal error exits with 1 and a hint to rerun with ``--debug``.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 import traceback
 from pathlib import Path
 
-from . import __version__, ops, report
+from . import __version__, ops, progress, report
 from .api import Explanation, explain
+from .derive import cost as derive_cost
 from .errors import GraphExplainError, PointError
 from .files import write_atomic
 from .limits import DEFAULT, Limits
@@ -132,6 +134,9 @@ def _add_mlp(p: argparse.ArgumentParser) -> None:
     p.add_argument("--render", action="append", default=[], metavar="FILE")
     p.add_argument("--view", choices=VIEWS, default="both")
     p.add_argument("--no-verify", action="store_true")
+    p.add_argument("--cost", action="store_true",
+                   help="show this network's costs: forward and gradient operations, and "
+                        "what naive per-weight differentiation would cost")
     p.add_argument("-o", "--out", help="write the report to FILE instead of stdout")
     _add_common(p)
 
@@ -223,7 +228,14 @@ def cmd_mlp(args) -> int:
     wrt = find_leaf(expl.graph, args.wrt) if args.wrt else None
     for path in args.render:
         expl.render(path, view=args.view, wrt=wrt)
-    _emit(mlp_report(expl, args.format, wrt), args.out, args.quiet)
+    text = mlp_report(expl, args.format, wrt)
+    if args.cost and args.format == "text":
+        text += "\n" + report.to_text_cost(derive_cost(expl.derivation))
+    elif args.cost and args.format == "json":
+        doc = expl.to_dict()
+        doc["cost"] = derive_cost(expl.derivation)
+        text = json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)
+    _emit(text, args.out, args.quiet)
     return 0 if expl.verification is None or expl.verification.ok is not False else 3
 
 
@@ -309,6 +321,7 @@ def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in argv
     try:
         args = build_parser().parse_args(argv)
+        progress.QUIET = bool(getattr(args, "quiet", False))
         if args.command is None:
             build_parser().print_help()
             return 2

@@ -26,6 +26,7 @@ import sympy
 
 from .graph import grad_leaves, symbol, tracked
 from .limits import DEFAULT, Limits
+from .progress import track
 
 FACTOR_TERMS_MAX_SIZE = 200
 CHAIN_MAX_SIZE = 200
@@ -129,7 +130,7 @@ def adjoint_sweep(G: nx.DiGraph, output: str, order: list[str] | None = None,
     size = {output: 1}
     contributions: dict[str, list[tuple[str, sympy.Expr]]] = {output: []}
     relevant = tracked(G, output) - {output}  # torch computes no grad for the untracked
-    for v in reversed(order):
+    for v in track(reversed(order), "adjoints", total=len(order)):
         if v not in relevant:
             continue
         terms = [(s, G.edges[v, s]["local"]) for s in G.successors(v) if s in chain]
@@ -306,6 +307,37 @@ def expr_size(expr: sympy.Expr, symbol_sizes: dict[str, int] | None = None) -> i
     return sizes[expr]
 
 
+def count_ops(expressions) -> int:
+    """Σ sympy.count_ops over a program's statements: its size in operations."""
+    return sum(sympy.count_ops(e) for e in expressions)
+
+
+def leaf_tree_sizes(G: nx.DiGraph, order: list[str]) -> dict[str, int]:
+    """How large each node's expression in leaf names would be, printed (nothing is built)."""
+    sizes: dict[str, int] = {}
+    for n in order:
+        sizes[n] = expr_size(G.nodes[n]["expr"], {a: sizes[a] for a in G.predecessors(n)})
+    return sizes
+
+
+def cost(d: Derivation) -> dict:
+    """What this gradient costs: the forward and gradient programs in operations, and what
+    naive differentiation of the whole loss, once per weight, would visit.
+
+    Reverse mode computes every gradient with one sweep whose program is a small constant
+    times the forward program (the cheap-gradient principle); differentiating the loss in
+    leaf names once per weight visits its whole tree each time.
+    """
+    G = d.graph
+    forward = count_ops(G.nodes[n]["expr"] for n in d.order if G.nodes[n]["kind"] == "op")
+    gradient = count_ops(d.program.values())
+    tree = leaf_tree_sizes(G, d.order)[d.output]
+    return {"nodes": G.number_of_nodes(), "edges": G.number_of_edges(),
+            "forward_ops": forward, "gradient_ops": gradient,
+            "ratio": gradient / max(1, forward), "weights": len(d.leaves),
+            "loss_tree_size": tree, "naive_visits": tree * len(d.leaves)}
+
+
 def derive(G: nx.DiGraph, output: str | None = None, limits: Limits = DEFAULT) -> Derivation:
     """Derive every adjoint, gradient formula and path sum of ``output`` (default: the graph's).
 
@@ -325,7 +357,8 @@ def derive(G: nx.DiGraph, output: str | None = None, limits: Limits = DEFAULT) -
     gleaves = [n for n in grad_leaves(G) if n in adj]
     cap = per_node_cap(limits.max_formula_ops, len(gleaves))
     leaf_exprs = leaf_expressions(G, order, cap)
-    formulas = {x: to_leaf_names(adj[x], leaf_exprs, cap) for x in gleaves}
+    formulas = {x: to_leaf_names(adj[x], leaf_exprs, cap)
+                for x in track(gleaves, "formulas")}
     counts = count_paths(G, output, order)
     paths = LazyPaths(G, output, gleaves, limits.max_paths)
     return Derivation(G, output, order, adj, contributions, program, formulas, counts, paths,

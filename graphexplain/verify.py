@@ -26,6 +26,7 @@ from . import ops
 from .evaluate import Evaluation, central_difference, step_size
 from .graph import grad_leaves, tracked
 from .plan import plan_for
+from .progress import track
 
 RTOL_TORCH, ATOL_TORCH = 1e-9, 1e-9
 RTOL_FD, ATOL_FD = 1e-5, 1e-6
@@ -194,7 +195,8 @@ def finite_difference_check(G: nx.DiGraph, output: str, ev: Evaluation,
     all_leaves = [x for x in grad_leaves(G) if x in ev.adjoints]
     leaves_ = sample(all_leaves, max_leaves)
     on_kink = _leaves_through_kinks(G, output, ev.kinks)
-    ref = {x: central_difference(G, output, ev.point, x) for x in leaves_ if x not in on_kink}
+    ref = {x: central_difference(G, output, ev.point, x)
+           for x in track(leaves_, "finite differences") if x not in on_kink}
     steps = [step_size(ev.point[x]) for x in leaves_]
     check = _compare("finite_difference", ev.adjoints, ref, leaves_, RTOL_FD, ATOL_FD,
                      skip=[x for x in leaves_ if x in on_kink], step=max(steps, default=None))
