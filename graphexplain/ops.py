@@ -31,12 +31,17 @@ def _torch():
 # and evaluates itself on numbers, so a formula can be evaluated with ``xreplace``.
 
 
+def _is_real_number(x) -> bool:
+    """A real constant, exact or not (3, 0.5, pi, cos(1)): the functions evaluate on it."""
+    return bool(x.is_number and x.is_extended_real)
+
+
 class sigmoid(sympy.Function):
     """σ(x) = 1 / (1 + e^(−x)); σ′(x) = σ(x)(1 − σ(x))."""
 
     @classmethod
     def eval(cls, x):
-        if x.is_Number:
+        if _is_real_number(x):
             return 1 / (1 + sympy.exp(-x))
         return None
 
@@ -53,7 +58,7 @@ class relu(sympy.Function):
 
     @classmethod
     def eval(cls, x):
-        if x.is_Number:
+        if _is_real_number(x):
             return x if x > 0 else sympy.S.Zero
         return None
 
@@ -69,7 +74,7 @@ class softplus(sympy.Function):
 
     @classmethod
     def eval(cls, x):
-        if x.is_Number:
+        if _is_real_number(x):
             return sympy.log(1 + sympy.exp(x))
         return None
 
@@ -87,7 +92,7 @@ class elu(sympy.Function):
 
     @classmethod
     def eval(cls, x, alpha):
-        if x.is_Number and alpha.is_Number:
+        if _is_real_number(x) and alpha.is_Number:
             return x if x > 0 else alpha * (sympy.exp(x) - 1)
         return None
 
@@ -108,7 +113,7 @@ class leaky_relu(sympy.Function):
 
     @classmethod
     def eval(cls, x, slope):
-        if x.is_Number and slope.is_Number:
+        if _is_real_number(x) and slope.is_Number:
             return x if x > 0 else slope * x
         return None
 

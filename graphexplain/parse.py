@@ -117,22 +117,22 @@ _EXPRESSION_KEYWORDS = {"lambda", "if", "else", "for", "in", "not", "and", "or",
                         "None", "True", "False", "await", "yield", "async"}
 
 
-def _tokenize(text: str, line: int, col0: int) -> list[Tok]:
-    """Tokens of one statement; ``col0`` is the column of its first character."""
+def _tokenize(text: str, where: list[tuple[int, int]]) -> list[Tok]:
+    """Tokens of one statement; ``where[i]`` is the (line, column) of its character i."""
     tokens, pos = [], 0
     while pos < len(text):
         ch = text[pos]
         if ch in _TYPOGRAPHIC:
-            tokens.append(Tok("op", _TYPOGRAPHIC[ch], line, col0 + pos))
+            tokens.append(Tok("op", _TYPOGRAPHIC[ch], *where[pos]))
             pos += 1
             continue
         m = _TOKEN.match(text, pos)
         if not m:
             shown = repr(ch) if ch.isprintable() else f"U+{ord(ch):04X}"
-            raise ParseError(f"unexpected character {shown}", line, col0 + pos)
+            raise ParseError(f"unexpected character {shown}", *where[pos])
         kind = m.lastgroup
         if kind != "ws":
-            tokens.append(Tok(kind, m.group(), line, col0 + pos))
+            tokens.append(Tok(kind, m.group(), *where[pos]))
         pos = m.end()
     for tok in tokens:
         is_keyword = tok.kind == "name" and keyword.iskeyword(tok.text)
@@ -154,13 +154,15 @@ class _Statement:
     col: int
 
 
-def _split_statements(text: str) -> list[tuple[str, int, int]]:
-    """(statement text, line, column) for each statement; ``;`` and newlines at depth 0 split.
+def _split_statements(text: str) -> list[tuple[str, list[tuple[int, int]]]]:
+    """(statement text, (line, column) of each of its characters) for each statement.
 
-    A newline inside parentheses continues the statement; ``#`` starts a comment.
+    ``;`` and newlines at depth 0 split; a newline inside parentheses continues the statement
+    (and its characters keep their own line and column); ``#`` starts a comment.
     """
-    out, depth, start, line, col = [], 0, None, 1, 1
+    out, depth, line, col = [], 0, 1, 1
     buf: list[str] = []
+    where: list[tuple[int, int]] = []
     i = 0
     while i < len(text):
         ch = text[i]
@@ -169,19 +171,18 @@ def _split_statements(text: str) -> list[tuple[str, int, int]]:
                 i += 1
             continue
         if ch in ";\n" and depth <= 0:
-            if buf and "".join(buf).strip():
-                out.append(("".join(buf), *start))
-            buf, start = [], None
+            if "".join(buf).strip():
+                out.append(("".join(buf), where))
+            buf, where = [], []
         else:
-            if start is None:
-                start = (line, col)
             depth += ch in "([{"
             depth -= ch in ")]}"
             buf.append(" " if ch == "\n" else ch)
+            where.append((line, col))
         line, col = (line + 1, 1) if ch == "\n" else (line, col + 1)
         i += 1
-    if buf and "".join(buf).strip():
-        out.append(("".join(buf), *start))
+    if "".join(buf).strip():
+        out.append(("".join(buf), where))
     return out
 
 
@@ -189,8 +190,8 @@ def _statement(tokens: list[Tok], line: int, col: int) -> _Statement:
     """Split one statement's tokens into its left side (if any) and right side."""
     eq = next((i for i, t in enumerate(tokens) if t.text == "="), None)
     if eq is None or _depth_at(tokens, eq) > 0:
-        return _Statement(None, None, tokens, line, col)
-    lhs, rhs = tokens[:eq], tokens[eq + 1:]
+        return _Statement(None, None, _keywords(tokens), line, col)
+    lhs, rhs = tokens[:eq], _keywords(tokens[eq + 1:])
     if not rhs:
         raise ParseError("nothing after '='", tokens[eq].line, tokens[eq].col)
     if len(lhs) == 1 and lhs[0].kind == "name":
@@ -200,6 +201,14 @@ def _statement(tokens: list[Tok], line: int, col: int) -> _Statement:
     first = lhs[0] if lhs else tokens[eq]
     raise ParseError("the left side of '=' must be a name (J = …) or a declaration "
                      "of the inputs (J(a,b,c) = …)", first.line, first.col)
+
+
+def _keywords(tokens: list[Tok]) -> list[Tok]:
+    """Mark the parameter names of keyword arguments (``alpha`` in ``elu(x, alpha=2)``): they
+    are not variables, and a textbook reading must neither split nor multiply them."""
+    return [Tok("keyword", t.text, t.line, t.col)
+            if t.kind == "name" and i + 1 < len(tokens) and tokens[i + 1].text == "=" else t
+            for i, t in enumerate(tokens)]
 
 
 def _depth_at(tokens: list[Tok], index: int) -> int:
@@ -223,12 +232,13 @@ def _is_declaration(lhs: list[Tok]) -> bool:
 
 
 def _segment(word: str, parts: set[str]) -> list[str] | None:
-    """The shortest split of ``word`` into two or more of ``parts`` (``bc`` → ``[b, c]``)."""
+    """The shortest split of ``word`` into two or more of ``parts`` (``bc`` → ``[b, c]``);
+    ``word`` itself is not one of the pieces."""
     best: list[list[str] | None] = [[]] + [None] * len(word)
     for end in range(1, len(word) + 1):
         for start in range(end):
             piece, before = word[start:end], best[start]
-            if before is not None and piece in parts:
+            if before is not None and piece in parts and piece != word:
                 if best[end] is None or len(before) + 1 < len(best[end]):
                     best[end] = [*before, piece]
     found = best[len(word)]
@@ -249,19 +259,20 @@ def _implicit_times(prev: Tok, cur: Tok, variables: set[str]) -> bool:
     if cur.kind in ("name", "number") and prev.kind == "name" and cur.kind == "number":
         return False  # "x 2" is not a textbook product
     if cur.text == "(":
-        # name( is a call, unless the name is a variable: u(a+b) reads u·(a+b)
-        return prev.kind != "name" or prev.text in variables
+        # name( is a call, unless the name is a variable or a constant: u(a+b) reads u·(a+b)
+        return prev.kind != "name" or prev.text in variables or prev.text in ops.CONSTANTS
     return cur.kind in ("name", "number") and not (prev.kind == "number" and cur.kind == "number")
 
 
 def _read_textbook(tokens: list[Tok], variables: set[str], split_into: set[str]) -> list[Tok]:
     """Insert the implicit ×, and split juxtaposed names into the names in ``split_into``."""
     out: list[Tok] = []
+    known = variables | ops.FUNCTIONS.keys() | ops.CONSTANTS.keys()
     for i, tok in enumerate(tokens):
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
         pieces = [tok]
         is_call = nxt is not None and nxt.text == "(" and tok.text in ops.FUNCTIONS
-        if tok.kind == "name" and not is_call and tok.text not in variables | ops.FUNCTIONS.keys():
+        if tok.kind == "name" and not is_call and tok.text not in known:
             split = _segment(tok.text, split_into)
             if split:
                 offsets = [sum(map(len, split[:k])) for k in range(len(split))]
@@ -402,10 +413,14 @@ class _Walker:
                                   f"{'s' * (count > 1)}, got {op.arity + len(extra)}")
         given = dict(zip(names, extra, strict=False))
         for kw in node.keywords:
-            if kw.arg is None or kw.arg not in names:
+            if kw.arg is None:
+                raise self.fail(kw, "'**' unpacking is not allowed")
+            if kw.arg not in names:
                 allowed = ", ".join(names) or "none"
-                raise self.fail(kw.value, f"{op.name} has no parameter '{kw.arg}' "
-                                          f"(parameters: {allowed})")
+                raise self.fail(kw, f"{op.name} has no parameter '{kw.arg}' "
+                                    f"(parameters: {allowed})")
+            if kw.arg in given:
+                raise self.fail(kw, f"{op.name}: the parameter '{kw.arg}' is given twice")
             given[kw.arg] = self.walk(kw.value, depth + 1)
         values = []
         for pname in names:
@@ -428,6 +443,9 @@ def _check_number(value: sympy.Expr, limits: Limits) -> sympy.Expr:
                        limits.max_int_digits)
     if value in (sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
         raise LimitError(f"a constant evaluates to {value} (division by zero?)")
+    if value.is_extended_real is False or value.has(sympy.I):
+        raise ParseError(f"the constant {value} is not a real number; graphexplain works "
+                         "with real values (as torch's float64 does)")
     return value
 
 
@@ -463,8 +481,7 @@ def _chain(op: str, args: list[Tree], limits: Limits) -> Tree:
     constant = _check_number(sympy.Add(*numbers) if op == "add" else sympy.Mul(*numbers), limits)
     if not rest:
         return Num(constant)
-    if op == "mul" and constant == 0:
-        return Num(sympy.S.Zero)
+    # 0*x keeps x: it is still an input, with gradient 0
     lead = [] if constant == identity else [Num(constant)]
     args_out = lead + rest if op == "mul" else rest + lead
     return args_out[0] if len(args_out) == 1 else Apply(op, tuple(args_out))
@@ -552,7 +569,7 @@ def parse(text: str, output: str | None = None, limits: Limits = DEFAULT) -> Pro
         raise ParseError("the program is empty", 1, 1)
     if len(raw) > limits.max_statements:
         raise exceeded(f"{len(raw)} statements", "max_statements", limits.max_statements)
-    statements = [_statement(_tokenize(s, line, col), line, col) for s, line, col in raw]
+    statements = [_statement(_tokenize(s, where), *where[0]) for s, where in raw]
     declared = _declared_inputs(statements)
     assigned = _assigned_names(statements, declared)
     free = _free_name_tokens(statements, set(assigned))
@@ -575,11 +592,13 @@ def _declared_inputs(statements: list[_Statement]) -> list[str] | None:
                          t.line, t.col)
     if not decl:
         return None
-    names = [t.text for t in decl[0].declared]
+    names, seen = [], set()
     for t in decl[0].declared:
         _check_identifier(t)
-        if names.count(t.text) > 1:
+        if t.text in seen:
             raise ParseError(f"the input '{t.text}' is declared twice", t.line, t.col)
+        seen.add(t.text)
+        names.append(t.text)
     return names
 
 
@@ -654,9 +673,9 @@ def _check_names(tokens, st, declared, variables, free) -> None:
                              f"{head}({','.join([*declared, t.text])}) = …, "
                              "or write the product with *", t.line, t.col)
     if declared is None:
+        candidates = _undeclared_parts(st, free, variables)
         for t in st.rhs:
-            parts = _segment(t.text, _undeclared_parts(st, free - {t.text}, variables)) \
-                if t.kind == "name" and t.text in free else None
+            parts = _segment(t.text, candidates) if t.kind == "name" and t.text in free else None
             if parts:
                 head = st.lhs.text if st.lhs is not None else "f"
                 names = sorted((free - {t.text}) | set(parts))
@@ -673,13 +692,15 @@ def _bare_name(assigned: dict[str, Tok]) -> str:
 def _program(assignments: list[Assignment], declared: list[str] | None,
              output: str | None) -> Program:
     names = [a.name for a in assignments]
-    used, order = set(), []
+    assigned = set(names)
+    used, order = set(), {}
     for a in assignments:
         for ref in _refs(a.tree):
             used.add(ref)
-            if ref not in names and ref not in order:
-                order.append(ref)
-    inputs = list(declared or []) + [n for n in order if n not in (declared or [])]
+            if ref not in assigned:
+                order.setdefault(ref, None)  # a dict keeps the order of first use
+    declared_set = set(declared or [])
+    inputs = list(declared or []) + [n for n in order if n not in declared_set]
     if output is None:
         candidates = [n for n in names if n not in used]
         if not candidates:

@@ -198,13 +198,7 @@ def sym_value(expr: sympy.Expr, values: dict[str, float]) -> float:
     """A sympy expression in node names, evaluated at numeric node values (``xreplace``, then
     a float)."""
     e = expr.xreplace(evaluate.symbol_values(values)).evalf()
-    value = evaluate.to_float(e)
-    if math.isnan(value) and e.atoms(*CUSTOM_FUNCTIONS):
-        # BUG workaround (strict xfails test_custom_functions_evaluate_on_irrational_constants
-        # and test_formula_evaluates_at_a_point): relu/softplus/… of an exact irrational
-        # (softplus(pi), at x = 0 in softplus(x + pi)) do not evaluate; go through numpy.
-        value = float(sympy.lambdify([], e, modules=[ops.NUMERIC, "numpy"])())
-    return value
+    return evaluate.to_float(e)
 
 
 def close(a: float, b: float, rtol: float = 1e-8, atol: float = 1e-8) -> bool:

@@ -142,9 +142,6 @@ def test_formula_too_large_is_none_but_the_chain_remains():
     assert same(d.adjoints["b"], 3 * c)
 
 
-@pytest.mark.xfail(reason="BUG: a formula with relu/softplus/elu/leaky_relu of an exact "
-                          "irrational does not evaluate: sigmoid(pi)*sign(softplus(pi)) has no "
-                          "float value", strict=True)
 def test_formula_evaluates_at_a_point():
     """A formula in leaf names evaluates at a point with xreplace (the ops docstring)."""
     d = derive(build(parse("f = abs(softplus(x + pi))")))

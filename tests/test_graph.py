@@ -157,9 +157,6 @@ def test_statement_cycle_with_an_output():
     assert "a" in str(info.value) and "b" in str(info.value)
 
 
-@pytest.mark.xfail(reason="BUG: a named constant of a custom function of an irrational "
-                          "constant (relu(pi)) crashes build with TypeError", strict=True,
-                   raises=TypeError)
 @pytest.mark.parametrize("text", ["k = relu(pi); f = k*x", "h = softplus(cos(1)); f = x + h"])
 def test_named_constant_of_custom_function(text):
     try:

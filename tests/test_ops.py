@@ -211,9 +211,6 @@ def test_custom_functions_evaluate_on_numbers():
     assert sympy.diff(ops.softplus(x), x) == ops.sigmoid(x)
 
 
-@pytest.mark.xfail(reason="BUG: relu/softplus/elu/leaky_relu of a non-rational constant "
-                          "(pi, cos(1)) stays unevaluated and has no numeric value",
-                   strict=True)
 @pytest.mark.parametrize("fn", [ops.relu, ops.softplus, lambda v: ops.elu(-v, 1),
                                 lambda v: ops.leaky_relu(-v, sympy.Rational(1, 100))],
                          ids=["relu", "softplus", "elu", "leaky_relu"])

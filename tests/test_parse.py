@@ -98,7 +98,6 @@ REFUSED = [
     ("x; y", "bare expression"),
     ("f(x) = x; x = 2", "declared input"),
     ("f = x\nf = y", "assigned twice"),
-    ("f = pi(x)", "unknown function 'pi'"),
 ]
 
 
@@ -139,17 +138,12 @@ def test_column_points_at_the_offending_token(text, line, col, fragment):
         assert fragment in str(info.value)
 
 
-@pytest.mark.xfail(reason="BUG: an unknown keyword parameter is placed at its value "
-                          "(column 17), not at the keyword 'beta' (column 12)", strict=True)
 def test_column_of_unknown_keyword_parameter():
     with pytest.raises(ParseError) as info:
         parse("f = elu(x, beta=1)")
     assert (info.value.line, info.value.col) == (1, 12)
 
 
-@pytest.mark.xfail(reason="BUG: a statement continued over a newline inside parentheses "
-                          "reports its errors on the first line, at a column counted as if "
-                          "the newline were a space", strict=True)
 def test_place_in_a_statement_continued_over_lines():
     with pytest.raises(ParseError) as info:
         parse("f = (x +\n  foo(y))")
@@ -348,22 +342,16 @@ def test_parameters_positional_and_keyword():
     assert p.op == "leaky_relu" and dict(p.params) == {"slope": sympy.Float(0.2)}
 
 
-@pytest.mark.xfail(reason="BUG: with declared inputs, a keyword parameter name is read as an "
-                          "undeclared variable: \"unknown name 'alpha'\"", strict=True)
 def test_keyword_parameter_with_declared_inputs():
     p = tree("f(x) = elu(x, alpha=0.5)")
     assert dict(p.params) == {"alpha": sympy.Float(0.5)}
 
 
-@pytest.mark.xfail(reason="BUG: in a textbook-style statement a keyword parameter name is "
-                          "split into letters: \"did you mean s*l*o*p*e?\"", strict=True)
 def test_keyword_parameter_in_textbook_style():
     p = tree("f = 2x + leaky_relu(x, slope=0.5)")
     assert refs(p) == ["x", "x"]
 
 
-@pytest.mark.xfail(reason="BUG: in textbook style without a declaration, the constant pi is "
-                          "split into the inputs p*i", strict=True)
 @pytest.mark.parametrize("text", ["f = 2pi", "f = 2(x + pi)", "f = x pi"])
 def test_pi_in_textbook_style(text):
     program = parse(text)
@@ -444,10 +432,6 @@ def test_long_sum_with_declared_inputs_parses():
     assert assignment.tree.op == "add" and len(assignment.tree.args) == 10_000
 
 
-@pytest.mark.xfail(reason="BUG: parse is quadratic in the number of free-name tokens "
-                          "(_check_names calls _undeclared_parts per token): a 10,000-term sum "
-                          "takes about a minute, 20,001 terms about 4.5 minutes to be refused",
-                   raises=TimeoutError, strict=True)
 def test_ten_thousand_term_sum_parses():
     """max_terms=20000 allows it; a loose guard (far above a linear parse) keeps the suite
     fast while the quadratic behaviour lasts."""
@@ -456,3 +440,20 @@ def test_ten_thousand_term_sum_parses():
         program = parse(text)
     assert len(program.inputs) == 10_000
     assert len(program.assignments[0].tree.args) == 10_000
+
+
+def test_a_constant_before_parentheses_is_a_product():
+    p = tree("f = pi(x + 1)")
+    assert p.op == "mul" and p.args[0] == Num(sympy.pi)
+
+
+def test_times_zero_keeps_the_input():
+    program = parse("f = y + 0*x")
+    assert program.inputs == ("y", "x")
+
+
+def test_a_parameter_given_twice_and_double_star_are_refused():
+    with pytest.raises(ParseError, match="given twice"):
+        parse("f = elu(x, 1, alpha=2)")
+    with pytest.raises(ParseError, match=r"'\*\*' unpacking"):
+        parse("f = elu(x, **k)")
