@@ -22,7 +22,7 @@ from .files import write_atomic
 from .limits import DEFAULT, Limits
 from .nn import torch_cli
 
-FORMATS = ("text", "json", "latex", "markdown")
+FORMATS = ("text", "json", "latex", "markdown", "program")
 VIEWS = ("both", "forward", "backward", "paths")
 
 

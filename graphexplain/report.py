@@ -576,6 +576,9 @@ class _ProgramPrinter(sympy.printing.str.StrPrinter):
     def _print_Abs(self, expr):
         return f"abs({self._print(expr.args[0])})"
 
+    def _print_Float(self, expr):  # every bit of a float64, so the parser reads it back
+        return repr(float(expr))
+
 
 def to_program(d: Derivation, ev: Evaluation | None = None,
                vf: Verification | None = None) -> str:

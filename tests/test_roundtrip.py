@@ -1,0 +1,42 @@
+"""parse(print(G)) == G: the program printer writes a graph the parser reads back unchanged."""
+
+import sympy
+from hypothesis import HealthCheck, given, settings
+from strategies import programs
+
+from graphexplain.derive import derive
+from graphexplain.graph import build
+from graphexplain.parse import parse
+from graphexplain.report import to_program
+
+
+def same_graph(G, H) -> bool:
+    """Same nodes, kinds, ops, edges, and node expressions equal as mathematics."""
+    if set(G.nodes) != set(H.nodes) or set(G.edges) != set(H.edges):
+        return False
+    for n in G:
+        a, b = G.nodes[n], H.nodes[n]
+        if (a["kind"], a.get("op")) != (b["kind"], b.get("op")):
+            return False
+        if sympy.simplify(a["expr"].doit() - b["expr"].doit()) != 0:
+            return False
+    return True
+
+
+def round_trip(text: str):
+    G = build(parse(text))
+    printed = to_program(derive(G))
+    return G, build(parse(printed, output=G.graph["output"]))
+
+
+def test_seed_round_trip():
+    G, H = round_trip("J(a,b,c) = 3(a+bc)")
+    assert same_graph(G, H)
+    assert to_program(derive(G)) == "v = b*c\nu = a + v\nJ = 3*u\n"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(programs(depth=3))
+def test_print_then_parse_is_the_same_graph(text):
+    G, H = round_trip(text)
+    assert same_graph(G, H), (text, to_program(derive(G)))
