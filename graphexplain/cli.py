@@ -240,7 +240,7 @@ def cmd_mlp(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from .seed import EXAMPLES, NETWORKS
+    from .seed import EXAMPLES, MODELS, NETWORKS
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -258,8 +258,9 @@ def cmd_demo(args) -> int:
         if not args.quiet:
             _print_example(ex, expl, args.format)
     failures += _demo_networks(out, args)
+    failures += _demo_models(out, args)
     if not args.quiet:
-        count = len(EXAMPLES) + len(NETWORKS)
+        count = len(EXAMPLES) + len(NETWORKS) + len(MODELS) * EXAMPLES_DIR.is_dir()
         print(f"{count} examples explained; diagrams and reports in {out}/; "
               + ("every gradient verified against torch.autograd and central differences."
                  if not failures else f"VERIFICATION FAILED for {', '.join(failures)}."))
@@ -288,6 +289,31 @@ def _demo_networks(out: Path, args) -> list[str]:
             layers = ",".join(map(str, ex.layers))
             print(f"{rule}\n{ex.title}\n{rule}\ngraphexplain mlp --layers {layers}"
                   f"{'' if ex.bias else ' --no-bias'} --wrt '{ex.wrt}'\n{ex.note}\n\n{text}")
+    return failures
+
+
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
+
+
+def _demo_models(out: Path, args) -> list[str]:
+    """The seed's torch code (examples/, in a checkout of the repository), traced and checked
+    against the model's own autograd."""
+    from .nn.torch_model import explain_file
+    from .seed import MODELS
+
+    if not EXAMPLES_DIR.is_dir():
+        return []
+    failures = []
+    for ex in MODELS:
+        expl = explain_file(str(EXAMPLES_DIR / ex.spec))
+        expl.render(out / f"{ex.slug}.svg", view="both")
+        write_atomic(out / f"{ex.slug}.json", expl.to_json() + "\n")
+        if expl.verification.ok is False:
+            failures.append(ex.slug)
+        if not args.quiet:
+            rule = "=" * 78
+            print(f"{rule}\n{ex.title}\n{rule}\ngraphexplain torch examples/{ex.spec}\n"
+                  f"{ex.note}\n\n{expl.report(args.format)}")
     return failures
 
 

@@ -39,6 +39,27 @@ NETWORKS = [
              "(w1[1,2] connects x1 to f2), which is why its ∂loss/∂w1[1,2] starts with x1."),
 ]
 
+@dataclass(frozen=True)
+class ModelExample:
+    """An example given as a torch model in ``examples/`` (``graphexplain torch``)."""
+
+    slug: str
+    title: str
+    spec: str  # FILE.py:NAME, relative to the examples folder
+    note: str = ""
+
+
+MODELS = [
+    ModelExample("seed_lr", "The seed's Lr model: nn.Linear(1,1) and MSELoss over N samples",
+                 "seed_linear_regression.py:Lr",
+                 note="∂L/∂w = (2/N)·Σᵢ (w·xᵢ + b − yᵢ)·xᵢ and ∂L/∂b = (2/N)·Σᵢ (w·xᵢ + b − yᵢ): "
+                      "one path per sample."),
+    ModelExample("seed_autograd", "The seed's autograd snippet: var1 = x + 2, "
+                 "var2 = var1*var1*3, out = var2.mean()", "seed_autograd.py:snippet",
+                 note="x requires grad; ∂out/∂x = 1.5·(x + 2), as x.grad shows after "
+                      "out.backward()."),
+]
+
 EXAMPLES = [
     Example("j_textbook", "J(a,b,c) = 3(a+bc), as the course writes it",
             "J(a,b,c) = 3(a+bc)", {"a": 1, "b": 2, "c": 3},

@@ -61,8 +61,7 @@ def rebuild_and_backprop(doc: dict, spec: MLPSpec):
 
 SHAPES = [(2, 2, 2, 1), (3, 4, 2), (4, 5, 5, 3)]
 CASES = [(shape, act, loss, b) for shape in SHAPES for act in ACTIVATIONS
-         for loss in ("mse", "ce", "bce") for b in (True, False)
-         if shape != (4, 5, 5, 3) or act in ("sigmoid", "relu", "elu")]
+         for loss in ("mse", "ce", "bce") for b in (True, False)]
 
 
 @pytest.mark.parametrize("shape, activation, loss, bias", CASES)
