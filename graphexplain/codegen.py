@@ -26,18 +26,19 @@ from pathlib import Path
 import numpy as np
 from sympy.printing.c import C99CodePrinter
 
+from . import ops
 from .derive import Derivation, adjoint_symbol
 from .errors import GraphExplainError
 
-PRELUDE = r"""#include <math.h>
-static inline double ge_sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }
-static inline double ge_relu(double x) { return x > 0 ? x : 0.0; }
-static inline double ge_softplus(double x) { return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)); }
-static inline double ge_elu(double x, double a) { return x > 0 ? x : a * expm1(x); }
-static inline double ge_leaky_relu(double x, double s) { return x > 0 ? x : s * x; }
-static inline double ge_heaviside(double x, double h0) { return x > 0 ? 1.0 : (x < 0 ? 0.0 : h0); }
-static inline double ge_sign(double x) { return (x > 0) - (x < 0); }
-"""
+# The op table's own functions come from ops.C_FUNCTIONS; these two are sympy's, which the
+# local partials use (relu′ = Heaviside(x, 0), |x|′ = sign(x), as torch takes them at 0).
+PRELUDE = "#include <math.h>\n" + "".join(
+    f"static inline double ge_{name}({params}) {{ return {body}; }}\n"
+    for name, (params, body) in {
+        **ops.C_FUNCTIONS,
+        "heaviside": ("double x, double h0", "x > 0 ? 1.0 : (x < 0 ? 0.0 : h0)"),
+        "sign": ("double x", "(x > 0) - (x < 0)"),
+    }.items())
 
 
 class CompileError(GraphExplainError):

@@ -399,6 +399,16 @@ NUMERIC: dict[str, Callable] = {
     "leaky_relu": lambda x, slope: _np().where(x > 0, x, slope * x),
 }
 
+#: C implementations of the same functions, for the compiled gradient program (codegen):
+#: name → (parameter list, expression).
+C_FUNCTIONS: dict[str, tuple[str, str]] = {
+    "sigmoid": ("double x", "1.0 / (1.0 + exp(-x))"),
+    "relu": ("double x", "x > 0 ? x : 0.0"),
+    "softplus": ("double x", "x > 0 ? x + log1p(exp(-x)) : log1p(exp(x))"),
+    "elu": ("double x, double alpha", "x > 0 ? x : alpha * expm1(x)"),
+    "leaky_relu": ("double x, double slope", "x > 0 ? x : slope * x"),
+}
+
 #: Named constants the parser accepts.
 CONSTANTS: dict[str, Expr] = {"pi": sympy.pi}
 

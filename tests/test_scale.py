@@ -116,3 +116,11 @@ def test_benchmark_smoke(tmp_path):
     row = results["rows"][0]
     assert row["params"] == 433 and row["op_ratio_c"] <= 1.5
     assert (ROOT / "benchmarks" / "results" / "scaling.png").exists()
+
+
+def test_every_function_of_the_op_table_has_numeric_and_c_code():
+    from graphexplain import ops
+
+    assert set(ops.NUMERIC) == set(ops.C_FUNCTIONS)
+    custom = {n for n, op in ops.OPS.items() if isinstance(op.build, type)}
+    assert custom <= set(ops.NUMERIC)
