@@ -134,6 +134,7 @@ def _add_mlp(p: argparse.ArgumentParser) -> None:
     p.add_argument("--render", action="append", default=[], metavar="FILE")
     p.add_argument("--view", choices=VIEWS, default="both")
     p.add_argument("--no-verify", action="store_true")
+    add_descent_options(p)
     p.add_argument("--cost", action="store_true",
                    help="show this network's costs: forward and gradient operations, and "
                         "what naive per-weight differentiation would cost")
@@ -144,6 +145,39 @@ def _add_mlp(p: argparse.ArgumentParser) -> None:
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
     p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+
+
+def add_descent_options(p: argparse.ArgumentParser) -> None:
+    """``--sgd LR --steps N``: the seed's training loop, with the explained gradients."""
+    p.add_argument("--sgd", type=float, metavar="LR",
+                   help="then run gradient descent from the point, w ← w − LR·∂L/∂w for "
+                        "every parameter, and the same with torch.optim.SGD")
+    p.add_argument("--steps", type=int, default=100, help="steps of --sgd (default 100)")
+
+
+def with_descent(text: str, expl: Explanation, args) -> str:
+    """The report, with the trajectory of ``--sgd`` (and torch's) when asked for."""
+    if getattr(args, "sgd", None) is None:
+        return text
+    if expl.evaluation is None:
+        raise PointError("--sgd needs a starting point: give every input with --at")
+    if args.format not in ("text", "markdown", "json"):
+        raise PointError("--sgd goes with --format text, markdown or json")
+    from .train import max_difference, sgd, torch_sgd
+
+    G, out, point = expl.graph, expl.output, expl.evaluation.point
+    ours = sgd(G, out, point, args.sgd, args.steps)
+    theirs = None if args.no_verify else torch_sgd(G, out, point, args.sgd, args.steps)
+    if args.format == "json":
+        doc = json.loads(text)
+        doc["descent"] = {"lr": ours.lr, "steps": ours.steps,
+                          "rows": [{"step": s, "loss": report.json_num(loss), "values": v}
+                                   for s, loss, v in ours.rows],
+                          "torch_max_difference": max_difference(ours, theirs) if theirs
+                          else None}
+        return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)
+    block = report.to_text_descent(expl.derivation, ours, theirs)
+    return text + ("\n" + block if args.format == "text" else f"\n```\n{block}```\n")
 
 
 def _add_explain(p: argparse.ArgumentParser) -> None:
@@ -167,6 +201,7 @@ def _add_explain(p: argparse.ArgumentParser) -> None:
                    help=f"raise a resource limit, e.g. --limit max_nodes=100000 "
                         f"(defaults: {', '.join(f'{k}={v}' for k, v in vars(DEFAULT).items())})")
     p.add_argument("-o", "--out", help="write the report to FILE instead of stdout")
+    add_descent_options(p)
     _add_common(p)
 
 
@@ -194,7 +229,7 @@ def cmd_explain(args) -> int:
     _check_wrt(expl, args.wrt)
     for path in args.render:
         expl.render(path, view=args.view, wrt=args.wrt)
-    _emit(expl.report(args.format), args.out, args.quiet)
+    _emit(with_descent(expl.report(args.format), expl, args), args.out, args.quiet)
     return 0 if expl.verification is None or expl.verification.ok is not False else 3
 
 
@@ -235,7 +270,7 @@ def cmd_mlp(args) -> int:
         doc = expl.to_dict()
         doc["cost"] = derive_cost(expl.derivation)
         text = json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)
-    _emit(text, args.out, args.quiet)
+    _emit(with_descent(text, expl, args), args.out, args.quiet)
     return 0 if expl.verification is None or expl.verification.ok is not False else 3
 
 
@@ -308,12 +343,18 @@ def _demo_models(out: Path, args) -> list[str]:
         expl = explain_file(str(EXAMPLES_DIR / ex.spec))
         expl.render(out / f"{ex.slug}.svg", view="both")
         write_atomic(out / f"{ex.slug}.json", expl.to_json() + "\n")
+        text, command = expl.report("text"), f"graphexplain torch examples/{ex.spec}"
+        if ex.sgd:
+            lr, steps = ex.sgd
+            command += f" --sgd {lr} --steps {steps}"
+            text = with_descent(text, expl, argparse.Namespace(
+                sgd=lr, steps=steps, format="text", no_verify=False))
+        write_atomic(out / f"{ex.slug}.txt", f"{ex.title}\n{ex.note}\n\n{text}")
         if expl.verification.ok is False:
             failures.append(ex.slug)
         if not args.quiet:
             rule = "=" * 78
-            print(f"{rule}\n{ex.title}\n{rule}\ngraphexplain torch examples/{ex.spec}\n"
-                  f"{ex.note}\n\n{expl.report(args.format)}")
+            print(f"{rule}\n{ex.title}\n{rule}\n{command}\n{ex.note}\n\n{text}")
     return failures
 
 

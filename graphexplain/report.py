@@ -570,6 +570,32 @@ def to_text_cost(c: dict) -> str:
     ]) + "\n"
 
 
+MAX_DESCENT_COLUMNS = 4
+
+
+def to_text_descent(d: Derivation, ours, theirs=None) -> str:
+    """The trajectory of gradient descent (``graphexplain.train``), and torch's, compared."""
+    from .train import max_difference
+
+    params = list(ours.rows[0][2])
+    shown = params[:MAX_DESCENT_COLUMNS]
+    names = [label(d.graph, p) for p in shown] + (["…"] if len(params) > len(shown) else [])
+    width = max(12, *(len(n) + 2 for n in names))
+    head = f"  {'step':>7}  {'loss':>12}" + "".join(f"{n:>{width}}" for n in names)
+    rows = [f"Gradient descent: w ← w − α·∂{label(d.graph, d.output)}/∂w"
+            f" for every parameter, α = {num(ours.lr)}, {ours.steps} steps "
+            "(the seed's loop; optim.SGD without momentum)", head]
+    for step, loss, values in ours.rows:
+        cells = "".join(f"{num(values[p]):>{width}}" for p in shown)
+        rows.append(f"  {step:>7}  {num(loss):>12}{cells}" + (f"{'…':>{width}}"
+                                                            if len(params) > len(shown) else ""))
+    if theirs is not None:
+        rows.append(f"torch.optim.SGD on the same graph (zero_grad, backward, step): the same "
+                    f"trajectory, largest relative difference "
+                    f"{num(max_difference(ours, theirs))}")
+    return "\n".join(rows) + "\n"
+
+
 class _ProgramPrinter(sympy.printing.str.StrPrinter):
     """sympy's str printer, with ``abs`` spelled as the parser reads it."""
 

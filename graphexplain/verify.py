@@ -94,10 +94,20 @@ def torch_values(G: nx.DiGraph, output: str, point: Mapping[str, float]):
     function on a vector, so a network with thousands of weights is a few dozen torch ops.
     Intermediate gradients come from ``retain_grad`` on every group's tensor.
     """
-    import torch
-
     plan = plan_for(G)
     grad_leaf, const_leaf, pos = _torch_leaves(G, plan, point)
+    flat, groups = torch_forward(plan, grad_leaf, const_leaf, pos)
+    out = flat[int(pos[plan.index[output]])]
+    if out.requires_grad:
+        out.backward()
+    return _torch_results(plan, flat, pos, grad_leaf, groups)
+
+
+def torch_forward(plan, grad_leaf, const_leaf, pos):
+    """The forward pass in torch, a group at a time: (every node's value in one flat tensor,
+    [(group, its tensor)]). ``pos`` (updated) maps node index → place in the flat tensor."""
+    import torch
+
     parts, flat, groups = [grad_leaf, const_leaf], torch.cat([grad_leaf, const_leaf]), []
     for generation in plan.generations:
         offset = flat.numel()
@@ -108,10 +118,7 @@ def torch_values(G: nx.DiGraph, output: str, point: Mapping[str, float]):
             parts.append(t)
             groups.append((g, t))
         flat = torch.cat(parts)
-    out = flat[int(pos[plan.index[output]])]
-    if out.requires_grad:
-        out.backward()
-    return _torch_results(plan, flat, pos, grad_leaf, groups)
+    return flat, groups
 
 
 def _torch_leaves(G: nx.DiGraph, plan, point: Mapping[str, float]):

@@ -42,7 +42,7 @@ nn.MSELoss()), target, and gradient (v for a vector output). Example:
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Add the ``torch`` subcommand to the ``graphexplain`` command line."""
-    from ..cli import FORMATS, VIEWS  # here, not at import: cli imports this module
+    from ..cli import FORMATS, VIEWS, add_descent_options  # here: cli imports this module
 
     p = subparsers.add_parser("torch", help=HELP, description=HELP, epilog=EPILOG,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -61,6 +61,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--no-verify", action="store_true",
                    help="skip the checks against torch.autograd, central differences and the "
                         "model's own autograd")
+    add_descent_options(p)
     p.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
     p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     return p
@@ -93,5 +94,7 @@ def run(args) -> int:
     for path in args.render:
         expl.render(path, view=args.view, wrt=args.wrt)
     if not args.quiet:
-        sys.stdout.write(expl.report(args.format))
+        from ..cli import with_descent
+
+        sys.stdout.write(with_descent(expl.report(args.format), expl, args))
     return 0 if expl.verification is None or expl.verification.ok is not False else 3
