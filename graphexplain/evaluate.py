@@ -76,16 +76,10 @@ def forward(G: nx.DiGraph, point: Mapping[str, float]) -> dict[str, float]:
     return dict(zip(plan.names, map(float, values), strict=True))
 
 
-def local_values(G: nx.DiGraph, values: Mapping[str, float]) -> dict[tuple[str, str], float]:
-    """The value of every edge's local partial ∂v/∂u (summed over u's positions in v)."""
-    plan = plan_for(G)
-    array = numpy.array([values[n] for n in plan.names], dtype=float)
-    return plan.edge_locals(plan.local_contributions(array))
-
-
 def backward(G: nx.DiGraph, output: str, locals_: Mapping[tuple[str, str], float]) -> dict:
-    """Adjoint values: ∂L/∂L = 1, ∂L/∂v = Σ_s ∂L/∂s · ∂s/∂v in reverse topological order,
-    for the nodes autograd tracks."""
+    """Adjoint values of ``output`` from given local partials (for another output of the
+    same evaluation, as a Jacobian's rows need): ∂L/∂L = 1, ∂L/∂v = Σ_s ∂L/∂s · ∂s/∂v in
+    reverse topological order, for the nodes autograd tracks."""
     adj = {output: 1.0}
     relevant = tracked(G, output) - {output}
     for v in reversed(list(nx.topological_sort(G))):

@@ -23,7 +23,7 @@ import networkx as nx
 import sympy
 
 from ..evaluate import Evaluation
-from .mlp import MLPSpec, act_name, bias, pre_name, weight
+from .mlp import MLPSpec, act_name, pre_name, weight
 
 A_PRIME = sympy.Function("A′")
 
@@ -34,7 +34,6 @@ class Layer:
 
     n: int
     W: sympy.Matrix  # values, shape (size[n+1], size[n])
-    W_symbols: sympy.Matrix
     a_in: sympy.Matrix  # a⁽ⁿ⁾
     z_out: sympy.Matrix  # z⁽ⁿ⁺¹⁾
     a_out: sympy.Matrix  # a⁽ⁿ⁺¹⁾
@@ -79,13 +78,11 @@ def layer_form(G: nx.DiGraph, ev: Evaluation) -> list[Layer]:
         W_names = [[weight(n, i, j)[0] for i in range(1, spec.layers[n - 1] + 1)]
                    for j in range(1, spec.layers[n] + 1)]
         W = sympy.Matrix([[ev.values[w] for w in row] for row in W_names])
-        W_sym = sympy.Matrix([[sympy.Symbol(G.nodes[w]["label"]) for w in row]
-                              for row in W_names])
         pres_in, acts_in = _names(spec, n)
         pres_out, acts_out = _names(spec, n + 1)
         a_in = _column(ev.values, acts_in)
         db = delta if spec.bias else None
-        layers.append(Layer(n, W, W_sym, a_in, _column(ev.values, pres_out),
+        layers.append(Layer(n, W, a_in, _column(ev.values, pres_out),
                             _column(ev.values, acts_out), delta, delta * a_in.T, db))
         if n > 1:  # δ⁽ⁿ⁾ = (W⁽ⁿ⁾ᵀ δ⁽ⁿ⁺¹⁾) ⊙ σ′(z⁽ⁿ⁾)
             delta = (W.T * delta).multiply_elementwise(_sigma_prime(G, ev, pres_in, acts_in))
@@ -117,7 +114,3 @@ def symbolic_weight_gradient(G: nx.DiGraph, n: int, i: int, j: int) -> sympy.Exp
     a_in = _names(spec, n)[1][i - 1]
     a_sym = sympy.Symbol(a_in if a_in.startswith("x") else G.nodes[a_in]["label"])
     return symbolic_deltas(G)[n + 1][j - 1] * a_sym
-
-
-def bias_label(n: int, j: int) -> str:
-    return bias(n, j)[1]
