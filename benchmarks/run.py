@@ -149,9 +149,19 @@ def startup() -> dict:
             "torch_imported_without_verify": torch_loaded}
 
 
+def interleaved(fns: list, rounds: int = 5) -> list[float]:
+    """The best time of each function, running them in turn so that both see the same load."""
+    times = [[] for _ in fns]
+    for _ in range(rounds):
+        for k, fn in enumerate(fns):
+            t = time.perf_counter()
+            fn()
+            times[k].append(time.perf_counter() - t)
+    return [min(t) for t in times]
+
+
 def measure(shape, naive_samples: int, quick: bool) -> dict:
-    ours_s = best(lambda: ours(shape))
-    base_s = best(lambda: baseline.mlp_adjoints(shape))
+    ours_s, base_s = interleaved([lambda: ours(shape), lambda: baseline.mlp_adjoints(shape)])
     d = ours(shape)
     row = {"shape": shape, "params": MLPSpec(shape).n_params, "ours_s": ours_s,
            "baseline_s": base_s, "ratio_a": ours_s / base_s, "op_ratio_c": op_ratio(d)}

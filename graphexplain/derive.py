@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import islice
 
 import networkx as nx
@@ -140,7 +141,7 @@ def adjoint_sweep(G: nx.DiGraph, output: str, order: list[str] | None = None,
         chain[v] = sympy.Add(*(refs[s] * local for s, local in terms))
         program[v] = sympy.Add(*((1 if s == output else adjoint_symbol(G, output, s)) * local
                                  for s, local in terms))
-        size[v] = 1 + sum(2 + min(size[s], max_size + 1) + expr_size(local) for s, local in terms)
+        size[v] = 1 + sum(2 + min(size[s], max_size + 1) + _size(local) for s, local in terms)
     return chain, contributions, program
 
 
@@ -258,7 +259,8 @@ def leaf_expressions(G: nx.DiGraph, order: list[str], max_size: int) -> dict[str
             out[n] = data["expr"] if data["kind"] == "const" and "value" in data else symbol(n)
             sizes[n] = expr_size(out[n])
             continue
-        sizes[n] = expr_size(data["expr"], sizes)  # known before anything is built
+        # known before anything is built
+        sizes[n] = expr_size(data["expr"], {a: sizes[a] for a in G.predecessors(n)})
         if sizes[n] > max_size or any(out[a] is None for a in G.predecessors(n)):
             out[n] = None
             continue
@@ -281,6 +283,12 @@ def to_leaf_names(expr: sympy.Expr, leaf_exprs: dict, max_size: int) -> sympy.Ex
     # Common factors pulled out, 2*(b + w*x - y), without expanding or factoring polynomials;
     # only on small formulas, where it reads better and costs little.
     return sympy.factor_terms(out) if size <= FACTOR_TERMS_MAX_SIZE else out
+
+
+@lru_cache(maxsize=65536)
+def _size(expr: sympy.Expr) -> int:
+    """:func:`expr_size`, remembered: the same small local partials recur all over a network."""
+    return expr_size(expr)
 
 
 def expr_size(expr: sympy.Expr, symbol_sizes: dict[str, int] | None = None) -> int:
