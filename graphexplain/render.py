@@ -35,9 +35,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import graphviz
+import sympy
 
 from .errors import RenderError
 from .files import write_atomic
+from .report import show
 
 VIEWS = ("forward", "backward", "paths", "both")
 FORMATS = (".dot", ".gv", ".svg", ".png", ".pdf")
@@ -152,7 +154,7 @@ def _requires_grad(G, n: str) -> bool:
 
 def _head_op(ctx: _Ctx, n: str) -> str:
     data = ctx.G.nodes[n]
-    return f"{data['label']} = {data['expr']}"
+    return f"{data['label']} = {show(ctx.d, data['expr'])}"
 
 
 def _head_leaf(ctx: _Ctx, n: str) -> str:
@@ -185,7 +187,7 @@ def _backward_lines(ctx: _Ctx, n: str) -> list[str]:
         return [_head_leaf(ctx, n), "no grad"]
     out = ctx.G.nodes[ctx.d.output]["label"]
     adjoint = ctx.d.adjoints.get(n, 0)
-    text = _with_value(str(adjoint), ctx.adjoint_value(n))
+    text = _with_value(show(ctx.d, sympy.sympify(adjoint)), ctx.adjoint_value(n))
     return [_head(ctx, n), f"∂{out}/∂{ctx.G.nodes[n]['label']} = {text}", *_marks(ctx, n)]
 
 
@@ -206,7 +208,7 @@ def _node_style(ctx: _Ctx, n: str) -> dict:
 
 
 def _edge_text(ctx: _Ctx, u: str, v: str) -> str:
-    return _label([_with_value(str(ctx.d.local(u, v)), ctx.local_value(u, v))])
+    return _label([_with_value(show(ctx.d, ctx.d.local(u, v)), ctx.local_value(u, v))])
 
 
 def _forward_edge(ctx: _Ctx, u: str, v: str) -> dict:

@@ -387,7 +387,7 @@ def latex_lines(d: Derivation, ev: Evaluation | None = None) -> list[str]:
     for x in d.leaves:
         formula = d.formulas.get(x)
         if formula is not None and formula != d.adjoints[x]:
-            lines.append(f"{_latex_d(d, x)} &= {expr_latex(formula)}")
+            lines.append(f"{_latex_d(d, x)} &= {expr_latex(formula, names)}")
     return lines
 
 
