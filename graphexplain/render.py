@@ -42,6 +42,7 @@ from .files import write_atomic
 from .report import show
 
 VIEWS = ("forward", "backward", "paths", "both")
+SHORT = 60  # characters of a chain shown whole in a node
 FORMATS = (".dot", ".gv", ".svg", ".png", ".pdf")
 
 _MAX_TEXT = 160  # characters of one expression shown in a picture
@@ -187,7 +188,10 @@ def _backward_lines(ctx: _Ctx, n: str) -> list[str]:
         return [_head_leaf(ctx, n), "no grad"]
     out = ctx.G.nodes[ctx.d.output]["label"]
     adjoint = ctx.d.adjoints.get(n, 0)
-    text = _with_value(show(ctx.d, sympy.sympify(adjoint)), ctx.adjoint_value(n))
+    text = show(ctx.d, sympy.sympify(adjoint))
+    if len(text) > SHORT:  # a long chain reads better as its step of the gradient program
+        text = show(ctx.d, ctx.d.program[n])
+    text = _with_value(text, ctx.adjoint_value(n))
     return [_head(ctx, n), f"∂{out}/∂{ctx.G.nodes[n]['label']} = {text}", *_marks(ctx, n)]
 
 

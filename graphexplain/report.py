@@ -21,7 +21,13 @@ from typing import ClassVar
 import sympy
 
 from . import ops
-from .derive import Derivation, factored_path_sum, leaf_expressions, to_leaf_names
+from .derive import (
+    Derivation,
+    adjoint_symbol,
+    factored_path_sum,
+    leaf_expressions,
+    to_leaf_names,
+)
 from .evaluate import Evaluation
 from .graph import label, symbol
 from .progress import track
@@ -61,12 +67,17 @@ class _LabelPrinter(sympy.printing.str.StrPrinter):
 
 def show(d: Derivation, expr: sympy.Expr | None) -> str | None:
     """Expression text for people: node symbols shown by their labels (``w1[1,2]``,
-    ``linear.weight[0,0]``); JSON keeps the identifiers, which sympy can parse."""
+    ``linear.weight[0,0]``), adjoint symbols as ``∂loss/∂A(f2)``; JSON keeps the
+    identifiers, which sympy can parse."""
     if expr is None:
         return None
     G = d.graph
     labels = {s.name: G.nodes[s.name]["label"] for s in expr.free_symbols
               if s.name in G and G.nodes[s.name]["label"] != s.name}
+    adjoints = {s.name for s in expr.free_symbols if s.name not in G}
+    if adjoints:
+        labels.update({adjoint_symbol(G, d.output, n).name: d_text(d, n) for n in d.program
+                       if adjoint_symbol(G, d.output, n).name in adjoints})
     if not labels:
         return expr_text(expr)
     return _LabelPrinter({"full_prec": False, "labels": labels}).doprint(expr)
