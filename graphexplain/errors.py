@@ -7,7 +7,22 @@ the place, and the command line prints it as one line, ``error: …``, with exit
 
 
 class GraphExplainError(Exception):
-    """Base class of every error caused by the input (exit code 2 on the command line)."""
+    """Base class of every error caused by the input (exit code 2 on the command line).
+
+    Its text is always one line: a control character that came in with the input (a newline
+    in ``--output``, a NUL in a file name) is shown escaped, ``\\n``, ``\\x00``, so that the
+    command line's ``error: …`` stays one line that cannot forge others.
+    """
+
+    def __str__(self) -> str:
+        return one_line(super().__str__())
+
+
+def one_line(text: str) -> str:
+    """``text`` with every non-printable character escaped as Python writes it (``\\n``)."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 class ParseError(GraphExplainError):

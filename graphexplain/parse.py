@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import ast
 import keyword
+import math
 import re
 import sys
 from bisect import bisect_right
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import sympy
@@ -231,9 +233,29 @@ def _is_declaration(lhs: list[Tok]) -> bool:
 # --- textbook reading: implicit multiplication and juxtaposed names ----------------------------
 
 
-def _segment(word: str, parts: set[str]) -> list[str] | None:
+#: Only names this short are read as juxtaposed names (``bc`` → b·c, ``xy`` → x·y): a textbook
+#: juxtaposes a few one- or two-letter names, and finding the split takes time quadratic in
+#: the length of the name, so a long name is taken as it is.
+SPLIT_MAX_CHARS = 24
+
+
+class _Parts:
+    """The names a juxtaposition may split into: the union of a few sets, without copying
+    them (a program with thousands of names and statements would copy them per statement)."""
+
+    def __init__(self, *sets: set[str]):
+        self.sets = sets
+
+    def __contains__(self, name: str) -> bool:
+        return any(name in s for s in self.sets)
+
+
+def _segment(word: str, parts) -> list[str] | None:
     """The shortest split of ``word`` into two or more of ``parts`` (``bc`` → ``[b, c]``);
-    ``word`` itself is not one of the pieces."""
+    ``word`` itself is not one of the pieces, and a word longer than :data:`SPLIT_MAX_CHARS`
+    is not split."""
+    if len(word) > SPLIT_MAX_CHARS:
+        return None
     best: list[list[str] | None] = [[]] + [None] * len(word)
     for end in range(1, len(word) + 1):
         for start in range(end):
@@ -264,10 +286,10 @@ def _implicit_times(prev: Tok, cur: Tok, variables: set[str]) -> bool:
     return cur.kind in ("name", "number") and not (prev.kind == "number" and cur.kind == "number")
 
 
-def _read_textbook(tokens: list[Tok], variables: set[str], split_into: set[str]) -> list[Tok]:
+def _read_textbook(tokens: list[Tok], variables: set[str], split_into) -> list[Tok]:
     """Insert the implicit ×, and split juxtaposed names into the names in ``split_into``."""
     out: list[Tok] = []
-    known = variables | ops.FUNCTIONS.keys() | ops.CONSTANTS.keys()
+    known = _Parts(variables, ops.FUNCTIONS.keys(), ops.CONSTANTS.keys())
     for i, tok in enumerate(tokens):
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
         pieces = [tok]
@@ -327,7 +349,8 @@ class _Walker:
 
     def walk(self, node: ast.AST, depth: int = 0) -> Tree:
         if depth > self.limits.max_depth:
-            raise LimitError(str(exceeded("nesting", "max_depth", self.limits.max_depth)))
+            raise exceeded("an expression nested too deep (in parentheses, signs, powers "
+                           "or calls)", "max_depth", self.limits.max_depth)
         method = getattr(self, "walk_" + type(node).__name__, None)
         if method is None:
             raise self.fail(node, _REFUSED.get(type(node), f"{type(node).__name__} is not allowed"))
@@ -339,7 +362,11 @@ class _Walker:
             kind = "strings" if isinstance(value, str) else f"{type(value).__name__} constants"
             raise self.fail(node, f"{kind} are not allowed")
         if isinstance(value, int):
-            return Num(sympy.Integer(value))
+            return Num(_check_number(sympy.Integer(value), self.limits))
+        if not math.isfinite(value):
+            line, col = self.where(node)
+            raise LimitError(f"line {line}, column {col}: the number is too large for float64 "
+                             "(whose largest value is about 1.8e308)")
         return Num(sympy.Float(value))
 
     def walk_Name(self, node: ast.Name, depth: int) -> Tree:
@@ -427,26 +454,67 @@ class _Walker:
             tree = given.get(pname, Num(sympy.sympify(op.params[pname])))
             if not isinstance(tree, Num):
                 raise self.fail(node, f"parameter '{pname}' of {op.name} must be a number")
-            values.append((pname, tree.value))
+            # an irrational parameter (alpha=pi) as a float: the op rows evaluate on numbers
+            value = tree.value if tree.value.is_Number else sympy.Float(_float64(tree.value))
+            values.append((pname, value))
         return tuple(values)
 
 
 # --- tree helpers: folding constants, bounded -------------------------------------------------
 
 
+def _more_digits(n: int, most: int) -> bool:
+    """Whether ``|n|`` has more than ``most`` decimal digits, without computing ``10**most``
+    (a raised limit may be huge)."""
+    bits = abs(n).bit_length()
+    if bits <= 3 * most:  # |n| < 2**(3·most) < 10**most
+        return False
+    if bits > 4 * most:  # |n| ≥ 2**(4·most) > 10**most
+        return True
+    return abs(n) >= 10**most
+
+
+def _float64(value: sympy.Expr) -> float:
+    """A constant's float64 value: ±inf when it overflows, NaN when it is not real."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
+    except (TypeError, ValueError):
+        return math.nan
+
+
 def _check_number(value: sympy.Expr, limits: Limits) -> sympy.Expr:
-    if value.is_Integer and abs(value) >= 10 ** limits.max_int_digits:
+    """Refuse a constant that is not a real number, is too large, or is not finite in float64
+    (the precision torch checks in), naming the limit to raise where there is one."""
+    if value.is_Integer and _more_digits(int(value), limits.max_int_digits):
         raise exceeded("an integer with more digits than allowed", "max_int_digits",
                        limits.max_int_digits)
-    if value.is_Rational and not value.is_Integer and value.q >= 10 ** limits.max_int_digits:
+    if value.is_Rational and not value.is_Integer and _more_digits(value.q,
+                                                                   limits.max_int_digits):
         raise exceeded("a fraction with a denominator too large", "max_int_digits",
                        limits.max_int_digits)
     if value in (sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
         raise LimitError(f"a constant evaluates to {value} (division by zero?)")
     if value.is_extended_real is False or value.has(sympy.I):
-        raise ParseError(f"the constant {value} is not a real number; graphexplain works "
-                         "with real values (as torch's float64 does)")
+        raise ParseError(f"the constant {_short(value)} is not a real number; graphexplain "
+                         "works with real values (as torch's float64 does)")
+    approx = _float64(value)
+    if math.isinf(approx):
+        raise _overflow(value)
+    if math.isnan(approx):  # every constant must have a float64 value, as torch needs one
+        raise ParseError(f"the constant {_short(value)} has no real value")
     return value
+
+
+def _overflow(value: sympy.Expr) -> LimitError:
+    return LimitError(f"the constant {_short(value)} is too large for float64 (whose largest "
+                      "value is about 1.8e308)")
+
+
+def _short(value: sympy.Expr, most: int = 60) -> str:
+    text = str(value)
+    return text if len(text) <= most else text[: most - 1] + "…"
 
 
 def _power(base: Tree, exponent: Tree, limits: Limits) -> Tree:
@@ -477,6 +545,9 @@ def _chain(op: str, args: list[Tree], limits: Limits) -> Tree:
         raise exceeded(f"a chain of {len(flat)} terms", "max_terms", limits.max_terms)
     numbers = [a.value for a in flat if isinstance(a, Num)]
     rest = [a for a in flat if not isinstance(a, Num)]
+    if op == "mul" and len(rest) > limits.max_factors:
+        # each factor's local partial is the product of all the others: n² symbols
+        raise exceeded(f"a product of {len(rest)} factors", "max_factors", limits.max_factors)
     identity = sympy.S.Zero if op == "add" else sympy.S.One
     constant = _check_number(sympy.Add(*numbers) if op == "add" else sympy.Mul(*numbers), limits)
     if not rest:
@@ -501,7 +572,14 @@ def _fold(tree: Apply, limits: Limits) -> Tree:
         if base == 0 and exponent.is_negative:
             raise LimitError(f"the constant {base}**{exponent} divides by zero")
     op = ops.OPS[tree.op]
-    value = op.build(*(a.value for a in tree.args), **dict(tree.params))
+    params = dict(tree.params)
+    # First in float64, from the arguments' float64 values: cheap whatever the exact constants
+    # are. An overflow (exp(exp(exp(100)))) is refused here, before sympy would evaluate the
+    # exact constant, which can take hours.
+    approx = op.build(*(sympy.Float(_float64(a.value)) for a in tree.args), **params)
+    if math.isinf(_float64(sympy.sympify(approx).doit())):
+        raise _overflow(op.build(*(a.value for a in tree.args), **params))
+    value = op.build(*(a.value for a in tree.args), **params)
     return Num(_check_number(sympy.sympify(value).doit(), limits))
 
 
@@ -517,23 +595,69 @@ def _parse_rhs(tokens: list[Tok], limits: Limits) -> Tree:
         pieces.append(text)
         pos += len(text) + 1
     source = " ".join(pieces)
+    _check_literals(tokens, limits)
     depth = max_depth(tokens)
     if depth > limits.max_depth:
         raise exceeded(f"nesting {depth} deep", "max_depth", limits.max_depth)
+    # CPython builds the AST of a long flat chain recursively (max_terms bounds its depth), and
+    # the walk recurses once per level of nesting (max_depth bounds it).
+    with _recursion_limit(max(limits.max_terms, 3 * limits.max_depth) + 1000):
+        try:
+            tree = ast.parse(source, mode="eval")
+        except SyntaxError as e:
+            at = bisect_right(starts, (e.offset or 1) - 1) - 1
+            tok = tokens[max(0, at)] if tokens else None
+            msg = (e.msg or "invalid syntax").replace("'**'", "'^'")
+            raise ParseError(msg, tok.line if tok else 1, tok.col if tok else 1) from None
+        except (RecursionError, MemoryError):
+            raise _too_deep() from None
+        try:
+            return _Walker(source, tokens, starts, limits).walk(tree.body)
+        except RecursionError:
+            raise _too_deep() from None
+
+
+#: The most the recursion limit is raised to while parsing, whatever limits are raised.
+#: CPython 3.11 builds an AST up to three levels per unit of the recursion limit, in C; with
+#: an 8 MiB stack, a chain of 105,000 terms overflows the C stack (a crash, not an error), so
+#: the limit stays at a third of that: 75,000 levels.
+RECURSION_CAP = 25_000
+
+
+@contextmanager
+def _recursion_limit(wanted: int):
     old = sys.getrecursionlimit()
+    sys.setrecursionlimit(min(max(old, wanted), max(old, RECURSION_CAP)))
     try:
-        # CPython builds the AST of a long flat chain recursively; max_terms bounds the depth.
-        sys.setrecursionlimit(max(old, 4 * limits.max_terms + 1000))
-        tree = ast.parse(source, mode="eval")
-    except SyntaxError as e:
-        tok = tokens[max(0, bisect_right(starts, (e.offset or 1) - 1) - 1)] if tokens else None
-        msg = (e.msg or "invalid syntax").replace("'**'", "'^'")
-        raise ParseError(msg, tok.line if tok else 1, tok.col if tok else 1) from None
-    except (RecursionError, MemoryError):
-        raise exceeded("the expression", "max_terms", limits.max_terms) from None
+        yield
     finally:
         sys.setrecursionlimit(old)
-    return _Walker(source, tokens, starts, limits).walk(tree.body)
+
+
+def _too_deep() -> LimitError:
+    return LimitError("the expression is too long or too deeply nested for Python's parser; "
+                      "split it into named statements (u = …; f = u + …)")
+
+
+_ARITHMETIC = {"+", "-", "*", "/", "**", "^"}
+
+
+def _check_literals(tokens: list[Tok], limits: Limits) -> None:
+    """Refuse a statement with more operators than ``max_terms``, and an integer literal with
+    more digits than ``max_int_digits``, before Python reads it. Python refuses more than
+    4,300 digits by itself (``sys.set_int_max_str_digits``); a limit raised above that raises
+    Python's too, for this process."""
+    operators = sum(t.kind == "op" and t.text in _ARITHMETIC for t in tokens)
+    if operators > limits.max_terms:  # counted before Python builds a tree this deep
+        raise exceeded(f"a statement of {operators} operators", "max_terms", limits.max_terms)
+    for t in tokens:
+        if t.kind == "number" and t.text.isdigit() and len(t.text) > limits.max_int_digits:
+            raise LimitError(f"line {t.line}, column {t.col}: an integer of {len(t.text)} "
+                             f"digits exceeds the limit max_int_digits={limits.max_int_digits}; "
+                             "raise it with --limit max_int_digits=N if this is intended")
+    python_limit = getattr(sys, "get_int_max_str_digits", lambda: 0)()
+    if python_limit and limits.max_int_digits > python_limit:
+        sys.set_int_max_str_digits(min(limits.max_int_digits, 2**31 - 1))
 
 
 def max_depth(tokens: list[Tok]) -> int:
@@ -574,8 +698,8 @@ def parse(text: str, output: str | None = None, limits: Limits = DEFAULT) -> Pro
     assigned = _assigned_names(statements, declared)
     free = _free_name_tokens(statements, set(assigned))
     assignments = []
+    variables = set(assigned) | set(declared or ())
     for st in statements:
-        variables = set(assigned) | set(declared or ())
         split_into = variables if declared is not None else _undeclared_parts(st, free, variables)
         tokens = _read_textbook(st.rhs, variables, split_into)
         _check_names(tokens, st, declared, variables, free)
@@ -650,13 +774,13 @@ def _free_name_tokens(statements: list[_Statement], assigned: set[str]) -> set[s
     return names
 
 
-def _undeclared_parts(st: _Statement, free: set[str], variables: set[str]) -> set[str]:
+def _undeclared_parts(st: _Statement, free: set[str], variables: set[str]) -> _Parts:
     """Without a declaration, names split only into names the program uses on their own,
     or into single letters when the statement is written textbook-style (``3(a+bc)``)."""
     pairs = zip(st.rhs, st.rhs[1:], strict=False)
     textbook = any(_implicit_times(p, c, variables) for p, c in pairs)
-    letters = {t.text[i] for t in st.rhs if t.kind == "name" for i in range(len(t.text))}
-    return (free | variables) | ({ch for ch in letters if ch.isalpha()} if textbook else set())
+    letters = {ch for t in st.rhs if t.kind == "name" for ch in t.text if ch.isalpha()}
+    return _Parts(free, variables, letters if textbook else set())
 
 
 def _check_names(tokens, st, declared, variables, free) -> None:
@@ -670,7 +794,7 @@ def _check_names(tokens, st, declared, variables, free) -> None:
         if declared is not None:
             head = st.lhs.text if st.lhs is not None else "f"
             raise ParseError(f"unknown name '{t.text}': declare it, "
-                             f"{head}({','.join([*declared, t.text])}) = …, "
+                             f"{head}({_listed([*declared, t.text])}) = …, "
                              "or write the product with *", t.line, t.col)
     if declared is None:
         candidates = _undeclared_parts(st, free, variables)
@@ -681,7 +805,14 @@ def _check_names(tokens, st, declared, variables, free) -> None:
                 names = sorted((free - {t.text}) | set(parts))
                 raise ParseError(f"unknown name '{t.text}': did you mean {'*'.join(parts)}? "
                                  f"Write {'*'.join(parts)}, or declare the inputs: "
-                                 f"{head}({','.join(names)}) = …", t.line, t.col)
+                                 f"{head}({_listed(names)}) = …", t.line, t.col)
+
+
+def _listed(names: list[str], sep: str = ",", most: int = 8) -> str:
+    """``a,b,c``; a long list keeps its first and last names (a message stays one short line)."""
+    if len(names) <= most:
+        return sep.join(names)
+    return sep.join([*names[: most - 2], "…", names[-1]])
 
 
 def _bare_name(assigned: dict[str, Tok]) -> str:
@@ -707,11 +838,11 @@ def _program(assignments: list[Assignment], declared: list[str] | None,
             raise ParseError("every assigned name is used by another statement, so there is "
                              "no output: the statements form a cycle", assignments[0].line, 1)
         if len(candidates) > 1:
-            raise ParseError(f"several outputs: {', '.join(candidates)}; choose one with "
+            raise ParseError(f"several outputs: {_listed(candidates, ', ')}; choose one with "
                              "--output NAME", assignments[0].line, 1)
         output = candidates[0]
     elif output not in names:
-        known = ", ".join(names)
+        known = _listed(names, ", ")
         raise ParseError(f"--output '{output}' is not an assigned name (assigned: {known})", 1, 1)
     return Program(tuple(assignments), tuple(inputs), output, declared is not None)
 
