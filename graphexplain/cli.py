@@ -17,9 +17,9 @@ from pathlib import Path
 from . import __version__, ops, progress, report
 from .api import Explanation, explain
 from .derive import cost as derive_cost
-from .errors import GraphExplainError, PointError
+from .errors import GraphExplainError, PointError, one_line
 from .files import write_atomic
-from .limits import DEFAULT, Limits
+from .limits import DEFAULT, Limits, time_budget
 from .nn import torch_cli
 
 FORMATS = ("text", "json", "latex", "markdown", "program")
@@ -68,18 +68,18 @@ def parse_point(items: list[str] | None) -> dict[str, float] | None:
     return point
 
 
-def _read_program(args) -> str:
+def _read_program(args, limits: Limits = DEFAULT) -> str:
     if args.file is not None and args.program is not None:
         raise _UsageError("give the program as an argument or with -f FILE, not both")
     if args.file is None and args.program is None:
         raise _UsageError("no program: give one, e.g. graphexplain explain \"J = 3*(a+b*c)\"")
     source = args.file if args.file is not None else args.program
     if source == "-":
-        return sys.stdin.read(DEFAULT.max_chars + 1)
+        return sys.stdin.read(limits.max_chars + 1)
     if args.file is not None:
         try:
             with open(args.file, encoding="utf-8") as f:
-                return f.read(DEFAULT.max_chars * 4 + 1)
+                return f.read(limits.max_chars + 1)
         except (OSError, UnicodeDecodeError) as e:
             reason = getattr(e, "strerror", None) or e
             raise _UsageError(f"cannot read {args.file}: {reason}") from None
@@ -223,14 +223,22 @@ def _check_wrt(expl: Explanation, wrt: str | None) -> None:
 
 def cmd_explain(args) -> int:
     limits = Limits().with_overrides(_pairs(args.limit, "--limit")) if args.limit else DEFAULT
-    text = _read_program(args)
-    expl = explain(text, parse_point(args.at), output=args.output, consts=args.const,
-                   verify=not args.no_verify, limits=limits)
-    _check_wrt(expl, args.wrt)
+    text = _read_program(args, limits)
+    with time_budget(limits.max_seconds):  # text from strangers: an answer or a refusal in time
+        expl = explain(text, parse_point(args.at), output=args.output, consts=args.const,
+                       verify=not args.no_verify, limits=limits)
+        _check_wrt(expl, args.wrt)
+        report_text = with_descent(expl.report(args.format), expl, args)
+    _check_out(args.out)  # before any diagram is written: a failed run writes nothing
     for path in args.render:
         expl.render(path, view=args.view, wrt=args.wrt)
-    _emit(with_descent(expl.report(args.format), expl, args), args.out, args.quiet)
+    _emit(report_text, args.out, args.quiet)
     return 0 if expl.verification is None or expl.verification.ok is not False else 3
+
+
+def _check_out(out: str | None) -> None:
+    if out and not Path(out).parent.is_dir():
+        raise _UsageError(f"cannot write {out}: the directory {Path(out).parent} does not exist")
 
 
 def mlp_spec(args):
@@ -403,6 +411,6 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             traceback.print_exc()
         else:
-            print(f"internal error: {type(e).__name__}: {e}; rerun with --debug for the "
-                  "traceback", file=sys.stderr)
+            print(f"internal error: {type(e).__name__}: {one_line(str(e))}; rerun with --debug "
+                  "for the traceback", file=sys.stderr)
         return 1

@@ -26,11 +26,27 @@ import sympy
 
 from . import ops
 
+WIDE = 8  # a sum or product with more arguments is not lambdified per argument
+
+
+def _wide(op: str, what: int | None) -> Callable:
+    """A wide add or mul as numpy closures: the value Σaᵢ or Πaᵢ, and the partials 1 and
+    Π_{k≠i} a_k, without compiling one function per argument (which is quadratic)."""
+    if op == "add":
+        if what is None:
+            return lambda *a: np.sum(a[:-1], axis=0)
+        return lambda *a: np.ones_like(a[0], dtype=float)
+    if what is None:
+        return lambda *a: np.prod(a[:-1], axis=0)
+    return lambda *a: np.prod([x for k, x in enumerate(a[:-1]) if k != what], axis=0)
+
 
 @lru_cache(maxsize=4096)
 def template(op: str, nargs: int, params: tuple, what: int | None) -> Callable:
     """An op row compiled for numpy: its value (``what`` None) or its partial for argument
     ``what``, as f(a₀, …, a_{n−1}, out), elementwise over arrays."""
+    if op in ("add", "mul") and nargs > WIDE:
+        return _wide(op, what)
     row = ops.OPS[op]
     args = [sympy.Symbol(f"a{i}", real=True) for i in range(nargs)]
     out = sympy.Symbol("out", real=True)

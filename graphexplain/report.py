@@ -39,9 +39,16 @@ SCHEMA = "graphexplain/1"
 # --- shared helpers ---------------------------------------------------------------------------
 
 
+WIDE_SUM = 64  # a sum with more terms prints as built (sympy's sorting key is quadratic)
+
+
+def _order(expr: sympy.Expr) -> str | None:
+    return "none" if isinstance(expr, sympy.Add) and len(expr.args) > WIDE_SUM else None
+
+
 @lru_cache(maxsize=100_000)
 def _sstr(expr: sympy.Expr) -> str:
-    return sympy.sstr(expr, full_prec=False)
+    return sympy.sstr(expr, full_prec=False, order=_order(expr))
 
 
 def expr_text(expr: sympy.Expr | None) -> str | None:
@@ -51,7 +58,8 @@ def expr_text(expr: sympy.Expr | None) -> str | None:
 
 def expr_latex(expr: sympy.Expr, names: dict | None = None) -> str:
     """sympy's LaTeX, with node symbols shown by their labels and products as ``a \\cdot b``."""
-    return sympy.latex(expr, symbol_names=names or {}, mul_symbol="dot", full_prec=False)
+    return sympy.latex(expr, symbol_names=names or {}, mul_symbol="dot", full_prec=False,
+                       order=_order(expr))
 
 
 class _LabelPrinter(sympy.printing.str.StrPrinter):
@@ -76,11 +84,13 @@ def show(d: Derivation, expr: sympy.Expr | None) -> str | None:
               if s.name in G and G.nodes[s.name]["label"] != s.name}
     adjoints = {s.name for s in expr.free_symbols if s.name not in G}
     if adjoints:
-        labels.update({adjoint_symbol(G, d.output, n).name: d_text(d, n) for n in d.program
-                       if adjoint_symbol(G, d.output, n).name in adjoints})
+        names = _per_derivation(d, "adjoint_labels", lambda: {
+            adjoint_symbol(G, d.output, n).name: d_text(d, n) for n in d.program})
+        labels.update({a: names[a] for a in adjoints if a in names})
     if not labels:
         return expr_text(expr)
-    return _LabelPrinter({"full_prec": False, "labels": labels}).doprint(expr)
+    return _LabelPrinter({"full_prec": False, "labels": labels,
+                          "order": _order(expr)}).doprint(expr)
 
 
 def num(x: float | None) -> str:
@@ -111,10 +121,24 @@ def d_text(d: Derivation, n: str, of: str | None = None) -> str:
     return f"∂{label(G, of or d.output)}/∂{label(G, n)}"
 
 
-def _latex_names(d: Derivation) -> dict:
-    from .graph import symbol
+_MEMO: dict[int, tuple] = {}
 
-    return {symbol(n): _latex_label(label(d.graph, n)) for n in d.graph.nodes}
+
+def _per_derivation(d: Derivation, key: str, make):
+    """A value computed once per derivation (the printers ask for it once per expression)."""
+    entry = _MEMO.get(id(d))
+    if entry is None or entry[0] is not d:
+        if len(_MEMO) > 16:
+            _MEMO.clear()
+        entry = _MEMO[id(d)] = (d, {})
+    if key not in entry[1]:
+        entry[1][key] = make()
+    return entry[1][key]
+
+
+def _latex_names(d: Derivation) -> dict:
+    return _per_derivation(d, "latex_names", lambda: {
+        symbol(n): _latex_label(label(d.graph, n)) for n in d.graph.nodes})
 
 
 def _latex_label(text: str) -> str:

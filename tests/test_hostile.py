@@ -392,10 +392,6 @@ def test_time_budget_is_a_no_op_where_it_cannot_work():
 # --- known bugs outside the parser (strict xfail: they fail now; remove the mark once fixed) ----
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: cli._read_program reads DEFAULT.max_chars + 1 "
-                   "characters from stdin (DEFAULT.max_chars*4 + 1 from -f), ignoring a raised "
-                   "--limit max_chars: a longer program is silently cut and the rest dropped. "
-                   "Fix: build the limits first and read limits.max_chars + 1.")
 def test_raised_max_chars_reads_the_whole_program(tmp_path):
     text = "f = x" + " " * 250_000 + "+ y"
     p = subprocess.run([sys.executable, "-m", "graphexplain", "explain", "-", "--limit",
@@ -405,10 +401,6 @@ def test_raised_max_chars_reads_the_whole_program(tmp_path):
     assert [leaf["name"] for leaf in json.loads(p.stdout)["leaves"]] == ["x", "y"]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: cli.cmd_explain renders the diagrams before it "
-                   "writes the report, so a report that cannot be written (-o into a missing "
-                   "folder) leaves the diagram behind. Fix: make the report text and check "
-                   "the -o folder before rendering (or render to bytes and write all at the end).")
 def test_a_report_that_cannot_be_written_leaves_no_diagram(tmp_path):
     p = subprocess.run([sys.executable, "-m", "graphexplain", "explain", "f = x", "--render",
                         "g.dot", "-o", "missing/r.txt"], capture_output=True, text=True,
@@ -417,11 +409,6 @@ def test_a_report_that_cannot_be_written_leaves_no_diagram(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: plan.template compiles one lambdify per argument "
-                   "position of an add/mul, each as wide as the op (O(n²); 1000 terms take "
-                   "~45 s, 10,000 raise RecursionError in compile, exit 1). Fix: for add/mul "
-                   "with more than a few arguments, return numpy closures (sum / product of "
-                   "the arguments; partial 1 / product of the others) instead of lambdify.")
 def test_a_wide_sum_evaluates_quickly():
     with time_limit(20):
         start = time.monotonic()
@@ -430,11 +417,6 @@ def test_a_wide_sum_evaluates_quickly():
     assert e.evaluation.adjoints["x"] == 400
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: report printers sort the terms of an Add with "
-                   "sympy's default order, whose key is quadratic in the number of symbols "
-                   "(~17 s to print a 10,000-term sum). Fix: print an Add with more than ~64 "
-                   "terms with order='none' (its terms as built, which is as written) in "
-                   "report._sstr, _LabelPrinter, expr_latex and render.")
 def test_a_wide_sum_prints_quickly():
     e = graphexplain.explain(_sum(8000), verify=False)
     with time_limit(20):
@@ -443,10 +425,6 @@ def test_a_wide_sum_prints_quickly():
         assert time.monotonic() - start < 1.5
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: report._latex_d calls _latex_names(d), which "
-                   "makes a LaTeX name for every node, once per call: quadratic in the graph "
-                   "(a 600-term sum takes ~7 s). Fix: compute the names once per report and "
-                   "pass them to _latex_d.")
 def test_latex_of_a_large_graph_is_quick():
     e = graphexplain.explain(_sum(400), verify=False)
     with time_limit(20):
@@ -455,10 +433,6 @@ def test_latex_of_a_large_graph_is_quick():
         assert time.monotonic() - start < 1
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: report.show looks up adjoint symbols by looping "
-                   "over every node of d.program per expression (quadratic: 300 statements of "
-                   "~12 nodes take ~5 s to print, 1,000 statements minutes). Fix: map adjoint-symbol names to nodes once "
-                   "per derivation (e.g. a cached dict) and look each one up.")
 def test_text_of_a_deep_graph_is_quick():
     text = "\n".join(f"s{i + 1} = sin(s{i})*x + cos(s{i})*y + tanh(s{i} - x)" for i in range(300))
     e = graphexplain.explain(text, verify=False)
@@ -468,11 +442,6 @@ def test_text_of_a_deep_graph_is_quick():
         assert time.monotonic() - start < 1.5
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the command line has no wall-clock budget, and a "
-                   "10,000-term sum takes minutes (see the plan and report bugs above). Fix: "
-                   "fix those, and wrap each command in cli.main in "
-                   "`with limits.time_budget(limits.max_seconds):` so that any input is refused "
-                   "with a one-line max_seconds error in time.")
 def test_ten_thousand_term_sum_end_to_end_in_time(tmp_path):
     names = [f"x{i}" for i in range(10_000)]
     r = run_cli(Case("10000-term-sum", ("-", "--at", *(f"{n}=0.5" for n in names)),
@@ -480,12 +449,6 @@ def test_ten_thousand_term_sum_end_to_end_in_time(tmp_path):
     assert r.seconds < WALL and r.code in (0, 2) and "Traceback" not in r.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: verify.finite_difference_check compares a central "
-                   "difference that straddles a kink (relu at x = 1e-7, with h = 6e-6) and one "
-                   "dominated by rounding (∂/∂y of x**3 + y at x = 1e5: eps·|f|/h ≈ 18), and "
-                   "reports DISAGREES (exit 3). Fix: mark a leaf not comparable when a kink op's "
-                   "argument changes sign between w−h and w+h, and widen the tolerance by the "
-                   "rounding bound 4·eps·max|f(w±h)|/h.")
 @pytest.mark.parametrize("text, point", [("f = relu(x)", {"x": 1e-7}),
                                          ("f = x**3 + y", {"x": 1e5, "y": 1.0}),
                                          ("f = exp(x) + y", {"x": 100.0, "y": 1.0})])
@@ -493,9 +456,6 @@ def test_finite_differences_do_not_report_false_mismatches(text, point):
     assert graphexplain.explain(text, at=point).verification.ok is not False
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: when both sides are NaN, verify._compare skips the "
-                   "leaf without listing it as not comparable, so the report prints 'not "
-                   "comparable at this point ()'. Fix: list it in not_comparable too.")
 def test_not_comparable_names_the_leaves():
     text = graphexplain.explain("f = sqrt(x)", at={"x": -4.0}).to_text()
     assert "not comparable at this point ()" not in text
@@ -528,9 +488,6 @@ def test_internal_error_is_one_line_with_the_debug_hint(monkeypatch, capsys):
     assert "Traceback" in capsys.readouterr().err
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: cli.main prints an internal error's message as it "
-                   "is, so a message with a newline takes several lines. Fix: print "
-                   "errors.one_line(str(e)) (GraphExplainError already escapes its own).")
 def test_internal_error_with_a_newline_is_still_one_line(monkeypatch, capsys):
     from graphexplain import cli
 
