@@ -75,7 +75,7 @@ def add_op(G: nx.DiGraph, name: str, op: str, args: Iterable, params: Mapping | 
     row = ops.get(op)
     args = tuple(args)
     params = dict(params or {})
-    exprs = [symbol(a) if isinstance(a, str) else sympy.sympify(a) for a in args]
+    exprs = [symbol(a) if isinstance(a, str) else ops.as_expr(a) for a in args]
     out = symbol(name)
     G.add_node(name, kind="op", op=row.name, args=args, params=params,
                expr=row.build(*exprs, **params), label=label or name)

@@ -419,6 +419,14 @@ FUNCTIONS: dict[str, Op] = {name: op for name, op in OPS.items() if op.callable}
 INFIX: dict[str, Op] = {op.infix: op for op in OPS.values() if op.infix}
 
 
+def as_expr(x) -> sympy.Expr:
+    """A number of ours (never user text) as a sympy number: an op's default parameter, or
+    what a build returned for number arguments."""
+    if isinstance(x, sympy.Basic):
+        return x
+    return sympy.Float(x) if isinstance(x, float) else sympy.Integer(x)
+
+
 def get(name: str) -> Op:
     """The row for ``name``; raises :class:`~graphexplain.errors.UnsupportedOpError`."""
     from .errors import UnsupportedOpError

@@ -451,7 +451,7 @@ class _Walker:
             given[kw.arg] = self.walk(kw.value, depth + 1)
         values = []
         for pname in names:
-            tree = given.get(pname, Num(sympy.sympify(op.params[pname])))
+            tree = given.get(pname, Num(ops.as_expr(op.params[pname])))
             if not isinstance(tree, Num):
                 raise self.fail(node, f"parameter '{pname}' of {op.name} must be a number")
             # an irrational parameter (alpha=pi) as a float: the op rows evaluate on numbers
@@ -577,10 +577,10 @@ def _fold(tree: Apply, limits: Limits) -> Tree:
     # are. An overflow (exp(exp(exp(100)))) is refused here, before sympy would evaluate the
     # exact constant, which can take hours.
     approx = op.build(*(sympy.Float(_float64(a.value)) for a in tree.args), **params)
-    if math.isinf(_float64(sympy.sympify(approx).doit())):
+    if math.isinf(_float64(ops.as_expr(approx).doit())):
         raise _overflow(op.build(*(a.value for a in tree.args), **params))
     value = op.build(*(a.value for a in tree.args), **params)
-    return Num(_check_number(sympy.sympify(value).doit(), limits))
+    return Num(_check_number(ops.as_expr(value).doit(), limits))
 
 
 # --- the parser -------------------------------------------------------------------------------

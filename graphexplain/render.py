@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import graphviz
-import sympy
 
+from . import ops
 from .errors import RenderError
 from .files import write_atomic
 from .report import show
@@ -188,7 +188,7 @@ def _backward_lines(ctx: _Ctx, n: str) -> list[str]:
         return [_head_leaf(ctx, n), "no grad"]
     out = ctx.G.nodes[ctx.d.output]["label"]
     adjoint = ctx.d.adjoints.get(n, 0)
-    text = show(ctx.d, sympy.sympify(adjoint))
+    text = show(ctx.d, ops.as_expr(adjoint))
     if len(text) > SHORT:  # a long chain reads better as its step of the gradient program
         text = show(ctx.d, ctx.d.program[n])
     text = _with_value(text, ctx.adjoint_value(n))

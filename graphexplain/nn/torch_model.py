@@ -191,7 +191,7 @@ class _Builder:
         row = ops.get(op)
         params = dict(params or {})
         if not any(_is_node(a) for a in args):
-            return sympy.sympify(row.build(*args, **params)).doit()
+            return ops.as_expr(row.build(*args, **params)).doit()
         name, lab = self._element(base, idx)
         add_op(self.G, name, op, args, params, label=lab)
         return name
