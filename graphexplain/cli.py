@@ -135,6 +135,8 @@ def _add_mlp(p: argparse.ArgumentParser) -> None:
     p.add_argument("--view", choices=VIEWS, default="both")
     p.add_argument("--no-verify", action="store_true")
     add_descent_options(p)
+    p.add_argument("--limit", action="append", metavar="NAME=N",
+                   help="raise a resource limit, e.g. --limit max_render_nodes=10000")
     p.add_argument("--cost", action="store_true",
                    help="show this network's costs: forward and gradient operations, and "
                         "what naive per-weight differentiation would cost")
@@ -267,7 +269,8 @@ def cmd_mlp(args) -> int:
     from .nn.mlp import find_leaf
 
     spec = mlp_spec(args)
-    expl = explain_mlp(spec, verify=not args.no_verify)
+    limits = Limits().with_overrides(_pairs(args.limit, "--limit")) if args.limit else DEFAULT
+    expl = explain_mlp(spec, verify=not args.no_verify, limits=limits)
     wrt = find_leaf(expl.graph, args.wrt) if args.wrt else None
     for path in args.render:
         expl.render(path, view=args.view, wrt=wrt)

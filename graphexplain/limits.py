@@ -43,6 +43,8 @@ class Limits:
     max_paths : how many paths are listed per leaf; more are counted, not listed (64).
     max_seconds : the wall-clock budget of one command-line run (10 s; 0 for none), the
         backstop for work the size limits do not bound; see :func:`time_budget`.
+    max_render_nodes : the largest graph drawn (3,000 nodes): Graphviz's layout of 10,000
+        nodes takes minutes, and no one reads it.
     """
 
     max_chars: int = 200_000
@@ -56,6 +58,7 @@ class Limits:
     max_formula_ops: int = 500
     max_paths: int = 64
     max_seconds: int = 10
+    max_render_nodes: int = 3_000
 
     def with_overrides(self, pairs: dict[str, str]) -> Limits:
         """A copy with ``name=value`` overrides, as given on the command line."""

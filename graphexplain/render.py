@@ -421,12 +421,22 @@ def render(derivation, path, evaluation=None, view: str = "forward",
     """
     path = Path(path)
     writer = _writer(path)
+    _check_size(derivation)
     if not path.parent.is_dir():  # before the (slower) layout
         raise RenderError(f"cannot write {path}: the directory {path.parent} does not exist")
     write_atomic(path, writer(to_dot(derivation, evaluation, view, wrt)), error=RenderError)
     return path
 
 
+def _check_size(derivation) -> None:
+    nodes, cap = derivation.graph.number_of_nodes(), derivation.limits.max_render_nodes
+    if nodes > cap:
+        raise RenderError(f"a graph of {nodes} nodes is too large to draw (max_render_nodes="
+                          f"{cap}); raise it with --limit max_render_nodes=N, or use the "
+                          "report instead")
+
+
 def svg(derivation, evaluation=None, view: str = "forward", wrt: str | None = None) -> str:
     """The picture as SVG text (for Jupyter's ``_repr_svg_``)."""
+    _check_size(derivation)
     return _svg_bytes(to_dot(derivation, evaluation, view, wrt)).decode("utf-8")

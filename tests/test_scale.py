@@ -127,3 +127,18 @@ def test_every_function_of_the_op_table_has_numeric_and_c_code():
     own = {v.__name__ for v in vars(ops).values() if isinstance(v, type)
            and issubclass(v, sympy.Function) and v.__module__ == ops.__name__}
     assert own == set(ops.NUMERIC)
+
+
+def test_a_graph_too_large_to_draw_is_refused_and_the_limit_can_be_raised(tmp_path, capsys):
+    from graphexplain.errors import RenderError
+    from graphexplain.limits import Limits
+
+    e = explain_mlp(MLPSpec((8, 16, 16, 1)), verify=False, limits=Limits(max_render_nodes=100))
+    with pytest.raises(RenderError, match="max_render_nodes=100"):
+        e.render(tmp_path / "g.svg")
+    assert list(tmp_path.iterdir()) == []
+    assert main(["mlp", "--layers", "8,16,16,1", "--no-verify", "-q", "--render",
+                 str(tmp_path / "g.dot"), "--limit", "max_render_nodes=100"]) == 2
+    assert "too large to draw" in capsys.readouterr().err
+    assert main(["mlp", "--layers", "4,4,1", "--no-verify", "-q", "--render",
+                 str(tmp_path / "g.dot")]) == 0
