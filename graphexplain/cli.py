@@ -16,63 +16,38 @@ from pathlib import Path
 
 from . import __version__, ops, progress, report
 from .api import Explanation, explain
+from .cli_options import (
+    FORMATS,
+    VIEWS,
+    UsageError,
+    add_common,
+    add_descent_options,
+    check_out,
+    emit,
+    pairs,
+    parse_point,
+    with_descent,
+)
 from .derive import cost as derive_cost
 from .errors import GraphExplainError, PointError, one_line
 from .files import write_atomic
 from .limits import DEFAULT, Limits, time_budget
 from .nn import torch_cli
 
-FORMATS = ("text", "json", "latex", "markdown", "program")
-VIEWS = ("both", "forward", "backward", "paths")
-
-
-class _UsageError(GraphExplainError):
-    """A command line that argparse refuses."""
-
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, exit 2, no usage dump
-        raise _UsageError(f"{message} (see {self.prog} --help)")
+        raise UsageError(f"{message} (see {self.prog} --help)")
 
 
 # --- argument parsing -------------------------------------------------------------------------
 
 
-def _pairs(items: list[str] | None, what: str) -> dict[str, str]:
-    """``["a=1", "b=2,c=3"]`` → ``{"a": "1", "b": "2", "c": "3"}``."""
-    out = {}
-    for item in items or []:
-        for piece in filter(None, item.split(",")):
-            name, eq, value = piece.partition("=")
-            if not eq or not name.strip() or not value.strip():
-                raise PointError(f"{what} expects NAME=VALUE, got '{piece}'")
-            if name.strip() in out:
-                raise PointError(f"{what} gives '{name.strip()}' twice")
-            out[name.strip()] = value.strip()
-    return out
-
-
-def parse_point(items: list[str] | None) -> dict[str, float] | None:
-    """The ``--at`` values as floats; a malformed or non-finite number is an error."""
-    if not items:
-        return None
-    point = {}
-    for name, text in _pairs(items, "--at").items():
-        try:
-            value = float(text)
-        except ValueError:
-            raise PointError(f"--at {name}={text}: '{text}' is not a number") from None
-        if not math.isfinite(value):
-            raise PointError(f"--at {name}={text}: the value must be a finite number")
-        point[name] = value
-    return point
-
-
 def _read_program(args, limits: Limits = DEFAULT) -> str:
     if args.file is not None and args.program is not None:
-        raise _UsageError("give the program as an argument or with -f FILE, not both")
+        raise UsageError("give the program as an argument or with -f FILE, not both")
     if args.file is None and args.program is None:
-        raise _UsageError("no program: give one, e.g. graphexplain explain \"J = 3*(a+b*c)\"")
+        raise UsageError("no program: give one, e.g. graphexplain explain \"J = 3*(a+b*c)\"")
     source = args.file if args.file is not None else args.program
     if source == "-":
         return sys.stdin.read(limits.max_chars + 1)
@@ -82,7 +57,7 @@ def _read_program(args, limits: Limits = DEFAULT) -> str:
                 return f.read(limits.max_chars + 1)
         except (OSError, UnicodeDecodeError) as e:
             reason = getattr(e, "strerror", None) or e
-            raise _UsageError(f"cannot read {args.file}: {reason}") from None
+            raise UsageError(f"cannot read {args.file}: {reason}") from None
     return source
 
 
@@ -95,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="explain, verify and draw the seed's examples")
     demo.add_argument("--out", default="out", help="folder for diagrams and reports (out/)")
     demo.add_argument("--format", choices=FORMATS, default="text")
-    _add_common(demo)
+    add_common(demo)
     _add_mlp(sub.add_parser("mlp", help="explain backprop through a small network, e.g. "
                                           "--layers 2,2,2,1 --wrt 'w1[1,2]'"))
     torch_cli.add_parser(sub)
@@ -107,9 +82,9 @@ def _floats(text: str, what: str) -> tuple[float, ...]:
     try:
         values = tuple(float(v) for v in text.split(",") if v.strip())
     except ValueError:
-        raise _UsageError(f"{what} expects numbers separated by commas, got '{text}'") from None
+        raise UsageError(f"{what} expects numbers separated by commas, got '{text}'") from None
     if not values or not all(math.isfinite(v) for v in values):
-        raise _UsageError(f"{what} expects finite numbers, got '{text}'")
+        raise UsageError(f"{what} expects finite numbers, got '{text}'")
     return values
 
 
@@ -141,45 +116,7 @@ def _add_mlp(p: argparse.ArgumentParser) -> None:
                    help="show this network's costs: forward and gradient operations, and "
                         "what naive per-weight differentiation would cost")
     p.add_argument("-o", "--out", help="write the report to FILE instead of stdout")
-    _add_common(p)
-
-
-def _add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
-    p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
-
-
-def add_descent_options(p: argparse.ArgumentParser) -> None:
-    """``--sgd LR --steps N``: the seed's training loop, with the explained gradients."""
-    p.add_argument("--sgd", type=float, metavar="LR",
-                   help="then run gradient descent from the point, w ← w − LR·∂L/∂w for "
-                        "every parameter, and the same with torch.optim.SGD")
-    p.add_argument("--steps", type=int, default=100, help="steps of --sgd (default 100)")
-
-
-def with_descent(text: str, expl: Explanation, args) -> str:
-    """The report, with the trajectory of ``--sgd`` (and torch's) when asked for."""
-    if getattr(args, "sgd", None) is None:
-        return text
-    if expl.evaluation is None:
-        raise PointError("--sgd needs a starting point: give every input with --at")
-    if args.format not in ("text", "markdown", "json"):
-        raise PointError("--sgd goes with --format text, markdown or json")
-    from .train import max_difference, sgd, torch_sgd
-
-    G, out, point = expl.graph, expl.output, expl.evaluation.point
-    ours = sgd(G, out, point, args.sgd, args.steps)
-    theirs = None if args.no_verify else torch_sgd(G, out, point, args.sgd, args.steps)
-    if args.format == "json":
-        doc = json.loads(text)
-        doc["descent"] = {"lr": ours.lr, "steps": ours.steps,
-                          "rows": [{"step": s, "loss": report.json_num(loss), "values": v}
-                                   for s, loss, v in ours.rows],
-                          "torch_max_difference": max_difference(ours, theirs) if theirs
-                          else None}
-        return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)
-    block = report.to_text_descent(expl.derivation, ours, theirs)
-    return text + ("\n" + block if args.format == "text" else f"\n```\n{block}```\n")
+    add_common(p)
 
 
 def _add_explain(p: argparse.ArgumentParser) -> None:
@@ -204,17 +141,10 @@ def _add_explain(p: argparse.ArgumentParser) -> None:
                         f"(defaults: {', '.join(f'{k}={v}' for k, v in vars(DEFAULT).items())})")
     p.add_argument("-o", "--out", help="write the report to FILE instead of stdout")
     add_descent_options(p)
-    _add_common(p)
+    add_common(p)
 
 
 # --- commands ---------------------------------------------------------------------------------
-
-
-def _emit(text: str, out: str | None, quiet: bool) -> None:
-    if out:
-        write_atomic(out, text)
-    elif not quiet:
-        sys.stdout.write(text)
 
 
 def _check_wrt(expl: Explanation, wrt: str | None) -> None:
@@ -224,23 +154,18 @@ def _check_wrt(expl: Explanation, wrt: str | None) -> None:
 
 
 def cmd_explain(args) -> int:
-    limits = Limits().with_overrides(_pairs(args.limit, "--limit")) if args.limit else DEFAULT
+    limits = Limits().with_overrides(pairs(args.limit, "--limit")) if args.limit else DEFAULT
     text = _read_program(args, limits)
     with time_budget(limits.max_seconds):  # text from strangers: an answer or a refusal in time
         expl = explain(text, parse_point(args.at), output=args.output, consts=args.const,
                        verify=not args.no_verify, limits=limits)
         _check_wrt(expl, args.wrt)
         report_text = with_descent(expl.report(args.format), expl, args)
-    _check_out(args.out)  # before any diagram is written: a failed run writes nothing
+    check_out(args.out)  # before any diagram is written: a failed run writes nothing
     for path in args.render:
         expl.render(path, view=args.view, wrt=args.wrt)
-    _emit(report_text, args.out, args.quiet)
+    emit(report_text, args.out, args.quiet)
     return 0 if expl.verification is None or expl.verification.ok is not False else 3
-
-
-def _check_out(out: str | None) -> None:
-    if out and not Path(out).parent.is_dir():
-        raise _UsageError(f"cannot write {out}: the directory {Path(out).parent} does not exist")
 
 
 def mlp_spec(args):
@@ -269,7 +194,7 @@ def cmd_mlp(args) -> int:
     from .nn.mlp import find_leaf
 
     spec = mlp_spec(args)
-    limits = Limits().with_overrides(_pairs(args.limit, "--limit")) if args.limit else DEFAULT
+    limits = Limits().with_overrides(pairs(args.limit, "--limit")) if args.limit else DEFAULT
     expl = explain_mlp(spec, verify=not args.no_verify, limits=limits)
     wrt = find_leaf(expl.graph, args.wrt) if args.wrt else None
     for path in args.render:
@@ -281,7 +206,7 @@ def cmd_mlp(args) -> int:
         doc = expl.to_dict()
         doc["cost"] = derive_cost(expl.derivation)
         text = json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)
-    _emit(with_descent(text, expl, args), args.out, args.quiet)
+    emit(with_descent(text, expl, args), args.out, args.quiet)
     return 0 if expl.verification is None or expl.verification.ok is not False else 3
 
 

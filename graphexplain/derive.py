@@ -177,10 +177,11 @@ class LazyPaths(Mapping):
 
     def __init__(self, G: nx.DiGraph, output: str, leaves: list[str], cap: int):
         self._G, self._output, self._leaves, self._cap = G, output, leaves, cap
+        self._known = set(leaves)  # membership in O(1): a report asks once per leaf
         self._listed: dict[str, list[list[str]]] = {}
 
     def __getitem__(self, leaf: str) -> list[list[str]]:
-        if leaf not in self._leaves:
+        if leaf not in self._known:
             raise KeyError(leaf)
         if leaf not in self._listed:
             self._listed[leaf] = list_paths(self._G, leaf, self._output, self._cap)

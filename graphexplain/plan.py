@@ -71,8 +71,9 @@ class Group:
     consts: list[np.ndarray]  # per argument position: the constant where args is −1
 
     def gather(self, values: np.ndarray) -> list[np.ndarray]:
-        """The argument vectors of the group, from the node values."""
-        return [np.where(a >= 0, values[np.maximum(a, 0)], c)
+        """The argument vectors of the group, from the node values (the last axis indexes
+        nodes, so a batch of points, one per row, gathers as well as one point)."""
+        return [np.where(a >= 0, values[..., np.maximum(a, 0)], c)
                 for a, c in zip(self.args, self.consts, strict=True)]
 
 
@@ -109,10 +110,31 @@ class Plan:
         values = np.full(len(self.names), np.nan)
         for n, v in {**self.leaf_values, **leaf_values}.items():
             values[self.index[n]] = v
+        return self._sweep(values)
+
+    def forward_batch(self, leaf_values: Mapping[str, float],
+                      changes: list[tuple[str, float]]) -> np.ndarray:
+        """Every node's value at many points at once, one row per point: row r is the point
+        ``leaf_values`` with leaf ``changes[r][0]`` set to ``changes[r][1]``.
+
+        Central differences need two forward passes per checked leaf; as one batch they cost
+        one numpy call per op group instead of one per group and point.
+        """
+        base = np.full(len(self.names), np.nan)
+        for n, v in {**self.leaf_values, **leaf_values}.items():
+            base[self.index[n]] = v
+        values = np.tile(base, (len(changes), 1))
+        rows = np.arange(len(changes))
+        values[rows, [self.index[n] for n, _ in changes]] = [v for _, v in changes]
+        return self._sweep(values)
+
+    def _sweep(self, values: np.ndarray) -> np.ndarray:
+        """Fill in every op node's value, a generation at a time (``values`` has the leaves;
+        its last axis indexes nodes)."""
         for generation in self.generations:
             for g in generation:
-                out = np.full(len(g.nodes), np.nan)
-                values[g.nodes] = _apply(template(*g.key, None), g.gather(values), out)
+                out = np.full((*values.shape[:-1], len(g.nodes)), np.nan)
+                values[..., g.nodes] = _apply(template(*g.key, None), g.gather(values), out)
         return values
 
     def backward(self, output: str, contributions: list) -> np.ndarray:
@@ -135,9 +157,12 @@ class Plan:
         for gen, generation in enumerate(self.generations):
             for g in generation:
                 args, node_values = g.gather(values), values[g.nodes]
+                ones = np.ones(len(g.nodes)) if g.key[0] == "add" else None
                 for i, a in enumerate(g.args):
                     if (a >= 0).any():
-                        local = _apply(template(*g.key, i), args, node_values)
+                        # ∂(Σa)/∂aᵢ = 1: no call per argument of a 10,000-term sum
+                        local = ones if ones is not None else _apply(
+                            template(*g.key, i), args, node_values)
                         out.append((gen, (g, i, local)))
         return out
 

@@ -442,11 +442,17 @@ def test_text_of_a_deep_graph_is_quick():
         assert time.monotonic() - start < 1.5
 
 
-def test_ten_thousand_term_sum_end_to_end_in_time(tmp_path):
+def test_ten_thousand_term_sum_end_to_end_is_answered(tmp_path):
+    """Answered and verified within the default budget (max_seconds=10 inside the command),
+    not refused. About 5 s as a whole process on 2 quiet cores, 3 s of it inside the budget;
+    the bound here is generous (a loaded machine must not fail it): the speed itself is
+    measured in benchmarks/run.py as a ratio to the import floor."""
     names = [f"x{i}" for i in range(10_000)]
     r = run_cli(Case("10000-term-sum", ("-", "--at", *(f"{n}=0.5" for n in names)),
-                     stdin=_sum(10_000)), tmp_path, timeout=WALL + 1)
-    assert r.seconds < WALL and r.code in (0, 2) and "Traceback" not in r.stderr
+                     stdin=_sum(10_000)), tmp_path, timeout=6 * WALL)
+    assert r.code == 0, r.stderr
+    assert "torch.autograd (float64): agrees on 10001 adjoints" in r.stdout
+    assert "agrees on 64 gradients (an even sample of 10000)" in r.stdout
 
 
 @pytest.mark.parametrize("text, point", [("f = relu(x)", {"x": 1e-7}),

@@ -28,6 +28,7 @@ import argparse
 import math
 import sys
 
+from ..cli_options import FORMATS, VIEWS, add_descent_options, with_descent
 from ..errors import PointError
 
 HELP = "explain a torch model: graphexplain torch FILE.py:NAME (this runs FILE's code)"
@@ -42,8 +43,6 @@ nn.MSELoss()), target, and gradient (v for a vector output). Example:
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Add the ``torch`` subcommand to the ``graphexplain`` command line."""
-    from ..cli import FORMATS, VIEWS, add_descent_options  # here: cli imports this module
-
     p = subparsers.add_parser("torch", help=HELP, description=HELP, epilog=EPILOG,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("spec", metavar="FILE.py:NAME",
@@ -94,7 +93,5 @@ def run(args) -> int:
     for path in args.render:
         expl.render(path, view=args.view, wrt=args.wrt)
     if not args.quiet:
-        from ..cli import with_descent
-
         sys.stdout.write(with_descent(expl.report(args.format), expl, args))
     return 0 if expl.verification is None or expl.verification.ok is not False else 3

@@ -1,0 +1,105 @@
+"""The options and helpers that every command of the command line shares.
+
+What it does: the report formats and diagram views, ``--at`` parsing, ``--sgd``, writing the
+report (``-o`` or stdout) and the one usage error. It sits below :mod:`graphexplain.cli` and
+the command modules (``nn.torch_cli``), so that none of them imports another.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+from . import report
+from .errors import GraphExplainError, PointError
+from .files import write_atomic
+
+FORMATS = ("text", "json", "latex", "markdown", "program")
+VIEWS = ("both", "forward", "backward", "paths")
+
+
+class UsageError(GraphExplainError):
+    """A command line that argparse refuses."""
+
+
+def pairs(items: list[str] | None, what: str) -> dict[str, str]:
+    """``["a=1", "b=2,c=3"]`` → ``{"a": "1", "b": "2", "c": "3"}``."""
+    out = {}
+    for item in items or []:
+        for piece in filter(None, item.split(",")):
+            name, eq, value = piece.partition("=")
+            if not eq or not name.strip() or not value.strip():
+                raise PointError(f"{what} expects NAME=VALUE, got '{piece}'")
+            if name.strip() in out:
+                raise PointError(f"{what} gives '{name.strip()}' twice")
+            out[name.strip()] = value.strip()
+    return out
+
+
+def parse_point(items: list[str] | None) -> dict[str, float] | None:
+    """The ``--at`` values as floats; a malformed or non-finite number is an error."""
+    if not items:
+        return None
+    point = {}
+    for name, text in pairs(items, "--at").items():
+        try:
+            value = float(text)
+        except ValueError:
+            raise PointError(f"--at {name}={text}: '{text}' is not a number") from None
+        if not math.isfinite(value):
+            raise PointError(f"--at {name}={text}: the value must be a finite number")
+        point[name] = value
+    return point
+
+
+def add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
+    p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+
+
+def add_descent_options(p: argparse.ArgumentParser) -> None:
+    """``--sgd LR --steps N``: the seed's training loop, with the explained gradients."""
+    p.add_argument("--sgd", type=float, metavar="LR",
+                   help="then run gradient descent from the point, w ← w − LR·∂L/∂w for "
+                        "every parameter, and the same with torch.optim.SGD")
+    p.add_argument("--steps", type=int, default=100, help="steps of --sgd (default 100)")
+
+
+def with_descent(text: str, expl, args) -> str:
+    """The report, with the trajectory of ``--sgd`` (and torch's) when asked for."""
+    if getattr(args, "sgd", None) is None:
+        return text
+    if expl.evaluation is None:
+        raise PointError("--sgd needs a starting point: give every input with --at")
+    if args.format not in ("text", "markdown", "json"):
+        raise PointError("--sgd goes with --format text, markdown or json")
+    from .train import max_difference, sgd, torch_sgd
+
+    G, out, point = expl.graph, expl.output, expl.evaluation.point
+    ours = sgd(G, out, point, args.sgd, args.steps)
+    theirs = None if args.no_verify else torch_sgd(G, out, point, args.sgd, args.steps)
+    if args.format == "json":
+        doc = json.loads(text)
+        doc["descent"] = {"lr": ours.lr, "steps": ours.steps,
+                          "rows": [{"step": s, "loss": report.json_num(loss), "values": v}
+                                   for s, loss, v in ours.rows],
+                          "torch_max_difference": max_difference(ours, theirs) if theirs
+                          else None}
+        return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)
+    block = report.to_text_descent(expl.derivation, ours, theirs)
+    return text + ("\n" + block if args.format == "text" else f"\n```\n{block}```\n")
+
+
+def emit(text: str, out: str | None, quiet: bool) -> None:
+    if out:
+        write_atomic(out, text)
+    elif not quiet:
+        sys.stdout.write(text)
+
+
+def check_out(out: str | None) -> None:
+    if out and not Path(out).parent.is_dir():
+        raise UsageError(f"cannot write {out}: the directory {Path(out).parent} does not exist")
