@@ -16,7 +16,7 @@ import networkx as nx
 import sympy
 
 from . import report
-from .derive import Derivation, derive
+from .derive import Derivation, derive, factored_path_sum
 from .errors import PointError
 from .evaluate import Evaluation, evaluate
 from .graph import build
@@ -24,6 +24,8 @@ from .limits import DEFAULT, Limits
 from .parse import parse
 from .verify import Verification
 from .verify import verify as run_checks
+
+FACTORED_MAX_NODES = 300  # beyond this a network is read by layer, not by formula
 
 
 @dataclass
@@ -43,6 +45,9 @@ class Explanation:
     verification: Verification | None = None
     source: str | None = None
     use_torch: bool = field(default=True, repr=False)
+    h: float | None = field(default=None, repr=False)  # the central-difference step
+    names: frozenset[str] | None = field(default=None, repr=False)  # the user's own names
+    _forms: dict | None = field(default=None, repr=False, init=False)
 
     @property
     def graph(self) -> nx.DiGraph:
@@ -55,13 +60,35 @@ class Explanation:
 
     @property
     def gradients(self) -> dict[str, dict]:
-        """leaf → {"formula", "chain": sympy expressions; "value": float or None; "paths",
+        """leaf → {"formula" (in leaf names), "chain" (in intermediate names), "simplified"
+        (the teaching form, or None), "factored" (the sum over paths, factored where paths
+        meet, or None on a large graph): sympy expressions; "value": float or None; "paths",
         "path_count"}."""
-        d, ev = self.derivation, self.evaluation
+        d, ev, forms = self.derivation, self.evaluation, self.teaching_forms
         return {x: {"formula": d.formulas.get(x), "chain": d.adjoints[x],
+                    "simplified": forms.get(x), "factored": self._factored(x),
                     "value": ev.adjoints[x] if ev else None,
                     "paths": d.paths.get(x), "path_count": d.path_counts.get(x, 0)}
                 for x in d.leaves}
+
+    @property
+    def teaching_forms(self) -> dict[str, sympy.Expr]:
+        """node → ∂output/∂node as a course writes it, where a simpler form was found
+        (``x·(σ(z) − y)`` for a cross-entropy through a sigmoid; see
+        :mod:`graphexplain.simplify`)."""
+        if self._forms is None:
+            from .simplify import teaching_forms
+
+            point = self.evaluation.point if self.evaluation else None
+            self._forms = teaching_forms(self.derivation, self.names, point)
+        return self._forms
+
+    def _factored(self, leaf: str) -> sympy.Expr | None:
+        d = self.derivation
+        if self.graph.number_of_nodes() > FACTORED_MAX_NODES or \
+                d.path_counts.get(leaf, 0) > d.limits.max_paths:
+            return None
+        return factored_path_sum(self.graph, leaf, self.output)
 
     def verify(self) -> Verification:
         """Check every gradient against torch.autograd and central differences."""
@@ -69,7 +96,7 @@ class Explanation:
             raise PointError("verification needs a point: give values for the inputs (at=…)")
         if self.verification is None:
             self.verification = run_checks(self.graph, self.output, self.evaluation,
-                                           self.use_torch)
+                                           self.use_torch, self.h)
         return self.verification
 
     def report(self, fmt: str = "text") -> str:
@@ -110,14 +137,26 @@ class Explanation:
     def __str__(self) -> str:
         return self.to_text()
 
+    def __repr__(self) -> str:
+        """One short line: ``<Explanation of J: 3 gradients, verified>``."""
+        n = len(self.derivation.leaves)
+        state = ("symbolic" if self.evaluation is None else
+                 "not verified" if self.verification is None else
+                 {True: "verified", False: "VERIFICATION FAILED",
+                  None: "nothing comparable"}[self.verification.ok])
+        return (f"<Explanation of {self.graph.nodes[self.output]['label']}: "
+                f"{n} gradient{'s' * (n != 1)}, {state}>")
+
 
 def explain_graph(G: nx.DiGraph, at: Mapping[str, float] | None = None, *,
                   output: str | None = None, verify: bool = True, use_torch: bool = True,
-                  limits: Limits = DEFAULT, source: str | None = None) -> Explanation:
-    """Explain a graph from any entry point (text, MLP, torch model)."""
+                  limits: Limits = DEFAULT, source: str | None = None,
+                  h: float | None = None) -> Explanation:
+    """Explain a graph from any entry point (text, MLP, torch model); ``h`` is the step of
+    the central differences (default: ε^(1/3)·max(1, |w|) per input w)."""
     d = derive(G, output, limits)
     ev = evaluate(G, d.output, dict(at)) if at is not None else None
-    expl = Explanation(d, ev, None, source, use_torch)
+    expl = Explanation(d, ev, None, source, use_torch, h)
     if ev is not None and verify:
         expl.verify()
     return expl
@@ -125,7 +164,7 @@ def explain_graph(G: nx.DiGraph, at: Mapping[str, float] | None = None, *,
 
 def explain(text: str, at: Mapping[str, float] | None = None, *, output: str | None = None,
             consts: Iterable[str] = (), verify: bool = True, use_torch: bool = True,
-            limits: Limits = DEFAULT) -> Explanation:
+            limits: Limits = DEFAULT, h: float | None = None) -> Explanation:
     """Parse, build, derive, and (given a point) evaluate and verify a program.
 
     Parameters
@@ -135,6 +174,8 @@ def explain(text: str, at: Mapping[str, float] | None = None, *, output: str | N
     output : which assigned name to explain, when there are several candidates.
     consts : inputs that do not require grad (no gradient, drawn as constants).
     verify : check against torch.autograd and central differences (needs ``at``).
+    h : the step of the central differences (the seed uses 1e-7); by default
+        ε^(1/3)·max(1, |w|) for each input w.
 
     Examples
     --------
@@ -144,12 +185,16 @@ def explain(text: str, at: Mapping[str, float] | None = None, *, output: str | N
     >>> e.verification.ok
     True
     """
-    G = build(parse(text, output, limits), consts, limits)
-    return explain_graph(G, at, verify=verify, use_torch=use_torch, limits=limits, source=text)
+    program = parse(text, output, limits)
+    G = build(program, consts, limits)
+    expl = explain_graph(G, at, verify=verify, use_torch=use_torch, limits=limits,
+                         source=text, h=h)
+    expl.names = frozenset(program.assigned())
+    return expl
 
 
 def explain_mlp(spec, *, verify: bool = True, use_torch: bool = True,
-                limits: Limits = DEFAULT) -> Explanation:
+                limits: Limits = DEFAULT, h: float | None = None) -> Explanation:
     """Build the MLP of ``spec`` (a :class:`graphexplain.nn.mlp.MLPSpec`) and explain its loss
     at the sample and weights of the spec (given, or drawn from its seed).
 
@@ -164,7 +209,7 @@ def explain_mlp(spec, *, verify: bool = True, use_torch: bool = True,
 
     G = build_mlp(spec)
     return explain_graph(G, draw_values(spec), verify=verify, use_torch=use_torch,
-                         limits=limits)
+                         limits=limits, h=h)
 
 
 def symbols(*names: str) -> tuple[sympy.Symbol, ...]:

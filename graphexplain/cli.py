@@ -22,6 +22,7 @@ from .cli_options import (
     UsageError,
     add_common,
     add_descent_options,
+    add_step_option,
     check_out,
     emit,
     pairs,
@@ -74,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_mlp(sub.add_parser("mlp", help="explain backprop through a small network, e.g. "
                                           "--layers 2,2,2,1 --wrt 'w1[1,2]'"))
     torch_cli.add_parser(sub)
+    _add_fd_study(sub.add_parser(
+        "fd-study", help="the numerical gradient (f(w+h) − f(w−h))/2h against h, from 1e-1 "
+                         "to 1e-12: where truncation and rounding meet, and the seed's h = 1e-7"))
     sub.add_parser("ops", help="list the op table: every operation and its local partial")
     return p
 
@@ -110,6 +114,7 @@ def _add_mlp(p: argparse.ArgumentParser) -> None:
     p.add_argument("--view", choices=VIEWS, default="both")
     p.add_argument("--no-verify", action="store_true")
     add_descent_options(p)
+    add_step_option(p)
     p.add_argument("--limit", action="append", metavar="NAME=N",
                    help="raise a resource limit, e.g. --limit max_render_nodes=10000")
     p.add_argument("--cost", action="store_true",
@@ -141,6 +146,22 @@ def _add_explain(p: argparse.ArgumentParser) -> None:
                         f"(defaults: {', '.join(f'{k}={v}' for k, v in vars(DEFAULT).items())})")
     p.add_argument("-o", "--out", help="write the report to FILE instead of stdout")
     add_descent_options(p)
+    add_step_option(p)
+    add_common(p)
+
+
+def _add_fd_study(p: argparse.ArgumentParser) -> None:
+    p.add_argument("program", nargs="?", help="the program text, or - for stdin")
+    p.add_argument("-f", "--file", help="read the program from FILE (- for stdin)")
+    p.add_argument("--at", nargs="+", action="extend", metavar="NAME=VALUE", required=True,
+                   help="the point, e.g. --at x=1.3")
+    p.add_argument("--wrt", help="the input whose numerical gradient is studied "
+                                 "(default: the first)")
+    p.add_argument("--output", help="the name to explain, when several are unused")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--plot", metavar="FILE.png",
+                   help="also draw the error against h (PNG, SVG or PDF)")
+    p.add_argument("-o", "--out", help="write the table to FILE instead of stdout")
     add_common(p)
 
 
@@ -158,7 +179,7 @@ def cmd_explain(args) -> int:
     text = _read_program(args, limits)
     with time_budget(limits.max_seconds):  # text from strangers: an answer or a refusal in time
         expl = explain(text, parse_point(args.at), output=args.output, consts=args.const,
-                       verify=not args.no_verify, limits=limits)
+                       verify=not args.no_verify, limits=limits, h=args.h)
         _check_wrt(expl, args.wrt)
         report_text = with_descent(expl.report(args.format), expl, args)
     check_out(args.out)  # before any diagram is written: a failed run writes nothing
@@ -195,7 +216,7 @@ def cmd_mlp(args) -> int:
 
     spec = mlp_spec(args)
     limits = Limits().with_overrides(pairs(args.limit, "--limit")) if args.limit else DEFAULT
-    expl = explain_mlp(spec, verify=not args.no_verify, limits=limits)
+    expl = explain_mlp(spec, verify=not args.no_verify, limits=limits, h=args.h)
     wrt = find_leaf(expl.graph, args.wrt) if args.wrt else None
     for path in args.render:
         expl.render(path, view=args.view, wrt=wrt)
@@ -313,8 +334,25 @@ def cmd_ops(args) -> int:
     return 0
 
 
+def cmd_fd_study(args) -> int:
+    from . import fd_study
+
+    text = _read_program(args)
+    with time_budget(DEFAULT.max_seconds):
+        expl = explain(text, parse_point(args.at), output=args.output, verify=False)
+        wrt = args.wrt or (expl.derivation.leaves or [None])[0]
+        study = fd_study.study(expl.derivation, expl.evaluation, wrt)
+    check_out(args.out)
+    out = (fd_study.to_text(study, expl.graph) if args.format == "text" else
+           json.dumps(fd_study.to_dict(study), indent=2, allow_nan=False) + "\n")
+    if args.plot:
+        fd_study.plot(study, args.plot, expl.graph)
+    emit(out, args.out, args.quiet)
+    return 0
+
+
 COMMANDS = {"explain": cmd_explain, "demo": cmd_demo, "mlp": cmd_mlp, "torch": torch_cli.run,
-            "ops": cmd_ops}
+            "ops": cmd_ops, "fd-study": cmd_fd_study}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -60,6 +60,24 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
 
 
+def add_step_option(p: argparse.ArgumentParser) -> None:
+    """``--h STEP``: the step of the central differences."""
+    p.add_argument("--h", type=positive_float, metavar="STEP",
+                   help="the step h of the central differences (f(w+h) − f(w−h))/2h "
+                        "(the seed uses 1e-7; default ε^(1/3)·max(1, |w|) ≈ 6e-6 per input)")
+
+
+def positive_float(text: str) -> float:
+    """A finite number > 0 (for argparse)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+    return value
+
+
 def add_descent_options(p: argparse.ArgumentParser) -> None:
     """``--sgd LR --steps N``: the seed's training loop, with the explained gradients."""
     p.add_argument("--sgd", type=float, metavar="LR",

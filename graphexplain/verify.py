@@ -51,6 +51,8 @@ class Check:
     step: float | None = None
     reference: dict[str, float] = field(default_factory=dict)
     population: int | None = None  # how many could have been compared, when sampled
+    # central differences: leaf → (h, f(w+h), f(w−h)), so a report can show the seed's sum
+    differences: dict[str, tuple[float, float, float]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         d = {"ok": self.ok, "max_abs_error": self.max_abs_error, "compared": self.compared,
@@ -199,25 +201,33 @@ def sample(items: list, k: int) -> list:
 
 
 def finite_difference_check(G: nx.DiGraph, output: str, ev: Evaluation,
-                            max_leaves: int = FD_MAX_LEAVES) -> Check:
-    """Compare leaf gradients with the central difference at a float64 step: every one, or
-    an evenly spread sample of ``max_leaves`` on a large network (torch.autograd checks every
-    gradient). The 2·k perturbed points are evaluated as one batch."""
+                            max_leaves: int = FD_MAX_LEAVES, h: float | None = None) -> Check:
+    """Compare leaf gradients with the central difference (f(w+h) − f(w−h))/2h: every one,
+    or an evenly spread sample of ``max_leaves`` on a large network (torch.autograd checks
+    every gradient). The 2·k perturbed points are evaluated as one batch.
+
+    ``h`` is the step (the seed uses 1e-7); by default each leaf w gets
+    h = ε^(1/3)·max(1, |w|), where truncation and rounding error balance in float64.
+    """
     all_leaves = [x for x in grad_leaves(G) if x in ev.adjoints]
     leaves_ = sample(all_leaves, max_leaves)
     on_kink = _leaves_through_kinks(G, output, ev.kinks)
     todo = [x for x in leaves_ if x not in on_kink]
-    ref, slack = {}, {}
-    for x, diff in zip(todo, _central_differences(G, output, ev.point, todo), strict=True):
+    ref, slack, seen = {}, {}, {}
+    for x, diff in zip(todo, _central_differences(G, output, ev.point, todo, h), strict=True):
         if diff is None:  # w ± h lands on both sides of a kink: no derivative to see
             on_kink.add(x)
         else:
-            ref[x], slack[x] = diff
-    steps = [step_size(ev.point[x]) for x in leaves_]
+            ref[x], slack[x], seen[x] = diff
+    steps = [_step(ev.point[x], h) for x in leaves_]
     check = _compare("finite_difference", ev.adjoints, ref, leaves_, RTOL_FD, ATOL_FD,
                      skip=[x for x in leaves_ if x in on_kink], step=max(steps, default=None),
                      slack=slack)
-    return replace(check, population=len(all_leaves))
+    return replace(check, population=len(all_leaves), differences=seen)
+
+
+def _step(w: float, h: float | None) -> float:
+    return step_size(w) if h is None else h
 
 
 EPS = float(np.finfo(float).eps)
@@ -225,17 +235,18 @@ BATCH_CELLS = 4_000_000  # node values per batch of perturbed points (32 MB of f
 
 
 def _central_differences(G: nx.DiGraph, output: str, point: Mapping[str, float],
-                         leaves_: list[str]) -> list:
-    """For each leaf w, (f(w+h) − f(w−h))/2h and its rounding bound 4ε·max|f(w±h)|/h, or
-    None when the step crosses a kink (a relu, abs or leaky_relu argument changes sign
-    between w−h and w+h). The points w±h are rows of batched forward passes."""
+                         leaves_: list[str], h: float | None = None) -> list:
+    """For each leaf w: ((f(w+h) − f(w−h))/2h, its rounding bound 4ε·max|f(w±h)|/h,
+    (h, f(w+h), f(w−h))), or None when the step crosses a kink (a relu, abs or leaky_relu
+    argument changes sign between w−h and w+h). The points w±h are rows of batched forward
+    passes."""
     plan = plan_for(G)
     k, kink_args = plan.index[output], _kink_arguments(G, plan)
     per_batch = max(1, BATCH_CELLS // (2 * len(plan.names)))
     out = []
     for start in track(range(0, len(leaves_), per_batch), "finite differences"):
         chunk = leaves_[start:start + per_batch]
-        hs = [step_size(point[x]) for x in chunk]
+        hs = [_step(point[x], h) for x in chunk]
         changes = [(x, point[x] + s * h) for x, h in zip(chunk, hs, strict=True)
                    for s in (1, -1)]
         values = plan.forward_batch(point, changes)
@@ -244,8 +255,9 @@ def _central_differences(G: nx.DiGraph, output: str, point: Mapping[str, float],
         with np.errstate(all="ignore"):
             diffs = (up[:, k] - down[:, k]) / (2 * np.array(hs))
             rounding = 4 * EPS * np.maximum(abs(up[:, k]), abs(down[:, k])) / np.array(hs)
-        out += [None if c else (float(d), float(r))
-                for c, d, r in zip(crossed, diffs, rounding, strict=True)]
+        out += [None if c else (float(d), float(r), (s, float(u), float(v)))
+                for c, d, r, s, u, v in zip(crossed, diffs, rounding, hs, up[:, k], down[:, k],
+                                            strict=True)]
     return out
 
 
@@ -284,7 +296,8 @@ class Verification:
         return d
 
 
-def verify(G: nx.DiGraph, output: str, ev: Evaluation, use_torch: bool = True) -> Verification:
-    """Both checks at the evaluation's point."""
+def verify(G: nx.DiGraph, output: str, ev: Evaluation, use_torch: bool = True,
+           h: float | None = None) -> Verification:
+    """Both checks at the evaluation's point (``h``: the central-difference step)."""
     return Verification(torch_check(G, output, ev) if use_torch else None,
-                        finite_difference_check(G, output, ev))
+                        finite_difference_check(G, output, ev, h=h))
