@@ -181,7 +181,8 @@ def cmd_explain(args) -> int:
         expl = explain(text, parse_point(args.at), output=args.output, consts=args.const,
                        verify=not args.no_verify, limits=limits, h=args.h)
         _check_wrt(expl, args.wrt)
-        report_text = with_descent(expl.report(args.format), expl, args)
+        wanted = args.out or not args.quiet  # --quiet: no report is built, only checks
+        report_text = with_descent(expl.report(args.format), expl, args) if wanted else ""
     check_out(args.out)  # before any diagram is written: a failed run writes nothing
     for path in args.render:
         expl.render(path, view=args.view, wrt=args.wrt)
@@ -220,6 +221,8 @@ def cmd_mlp(args) -> int:
     wrt = find_leaf(expl.graph, args.wrt) if args.wrt else None
     for path in args.render:
         expl.render(path, view=args.view, wrt=wrt)
+    if args.quiet and not args.out:  # no report is built, only the checks' exit code
+        return 0 if expl.verification is None or expl.verification.ok is not False else 3
     text = mlp_report(expl, args.format, wrt)
     if args.cost and args.format == "text":
         text += "\n" + report.to_text_cost(derive_cost(expl.derivation))

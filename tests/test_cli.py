@@ -127,3 +127,19 @@ def test_demo_writes_the_seed_examples(capsys, tmp_path):
     assert (tmp_path / "out" / "j_textbook.svg").exists()
     doc = json.loads((tmp_path / "out" / "j_textbook.json").read_text())
     assert doc["verification"]["torch"]["ok"] is True
+
+
+def test_quiet_builds_no_report(monkeypatch, capsys):
+    """--quiet prints nothing and does not build the report it would throw away; the exit
+    code still carries the checks."""
+    from graphexplain import api, cli
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the report was built")
+
+    monkeypatch.setattr(api.report, "report", refuse)
+    monkeypatch.setattr(cli, "mlp_report", refuse)
+    assert cli.main(["explain", "J(a,b,c) = 3(a+bc)", "--at", "a=1", "b=2", "c=3",
+                     "--quiet"]) == 0
+    assert cli.main(["mlp", "--layers", "2,2,1", "--quiet"]) == 0
+    assert capsys.readouterr().out == ""
