@@ -6,7 +6,8 @@
 out = (1/4)·Σ 3·(x + 2)², so ∂out/∂x[i,j] = (1/4)·3·2·(x[i,j] + 2) = 1.5·(x[i,j] + 2).
 
 The seed then says that a vector output needs an argument to ``backward()``; that case is
-examples/seed_vector_backward.py.
+examples/seed_vector_backward.py. Its ``torch.no_grad()`` (an operation autograd does not
+record) is examples/seed_no_grad.py.
 """
 
 import torch

@@ -32,9 +32,9 @@ def __getattr__(name):
     # explain_module needs torch; importing it lazily keeps symbolic-only runs free of torch
     if name in ("explain_module", "explain_mlp"):
         from . import api
-        from .nn import torch_model
+        from .nn import torch as torch_nn
 
-        return getattr(torch_model if name == "explain_module" else api, name)
+        return getattr(torch_nn if name == "explain_module" else api, name)
     raise AttributeError(f"module 'graphexplain' has no attribute {name!r}")
 __all__ = [
                      "Explanation",

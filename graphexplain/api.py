@@ -16,16 +16,14 @@ import networkx as nx
 import sympy
 
 from . import report
-from .derive import Derivation, derive, factored_path_sum
+from .derive import Derivation, derive
 from .errors import PointError
 from .evaluate import Evaluation, evaluate
-from .graph import build
+from .graph import build, complete_point
 from .limits import DEFAULT, Limits
 from .parse import parse
 from .verify import Verification
 from .verify import verify as run_checks
-
-FACTORED_MAX_NODES = 300  # beyond this a network is read by layer, not by formula
 
 
 @dataclass
@@ -48,6 +46,8 @@ class Explanation:
     h: float | None = field(default=None, repr=False)  # the central-difference step
     names: frozenset[str] | None = field(default=None, repr=False)  # the user's own names
     _forms: dict | None = field(default=None, repr=False, init=False)
+    _gradients: dict | None = field(default=None, repr=False, init=False)
+    _notes: list | None = field(default=None, repr=False, init=False)
 
     @property
     def graph(self) -> nx.DiGraph:
@@ -64,12 +64,15 @@ class Explanation:
         (the teaching form, or None), "factored" (the sum over paths, factored where paths
         meet, or None on a large graph): sympy expressions; "value": float or None; "paths",
         "path_count"}."""
-        d, ev, forms = self.derivation, self.evaluation, self.teaching_forms
-        return {x: {"formula": d.formulas.get(x), "chain": d.adjoints[x],
+        if self._gradients is None:  # made once: the forms and factored sums cost sympy time
+            d, ev, forms = self.derivation, self.evaluation, self.teaching_forms
+            self._gradients = {
+                x: {"formula": d.formulas.get(x), "chain": d.adjoints[x],
                     "simplified": forms.get(x), "factored": self._factored(x),
                     "value": ev.adjoints[x] if ev else None,
                     "paths": d.paths.get(x), "path_count": d.path_counts.get(x, 0)}
                 for x in d.leaves}
+        return self._gradients
 
     @property
     def teaching_forms(self) -> dict[str, sympy.Expr]:
@@ -83,12 +86,19 @@ class Explanation:
             self._forms = teaching_forms(self.derivation, self.names, point)
         return self._forms
 
+    @property
+    def notes(self) -> list:
+        """The slips a course's students make, found in this graph (a loss that can be
+        negative, an input nothing uses, a target out of the output's range, …): a list of
+        :class:`graphexplain.lints.Note`, printed as notes, never errors."""
+        if self._notes is None:
+            from . import lints
+
+            self._notes = lints.check(self.graph, self.output, evaluation=self.evaluation)
+        return self._notes
+
     def _factored(self, leaf: str) -> sympy.Expr | None:
-        d = self.derivation
-        if self.graph.number_of_nodes() > FACTORED_MAX_NODES or \
-                d.path_counts.get(leaf, 0) > d.limits.max_paths:
-            return None
-        return factored_path_sum(self.graph, leaf, self.output)
+        return report.factored(self.derivation, leaf)
 
     def verify(self) -> Verification:
         """Check every gradient against torch.autograd and central differences."""
@@ -100,7 +110,13 @@ class Explanation:
         return self.verification
 
     def report(self, fmt: str = "text") -> str:
-        return report.report(self.derivation, fmt, self.evaluation, self.verification)
+        return report.report(self.derivation, fmt, self.evaluation, self.verification,
+                             self.extras)
+
+    @property
+    def extras(self) -> report.Extras:
+        """What the reports add to the derivation: teaching forms, notes, the user's names."""
+        return report.Extras(self.teaching_forms, self.notes, self.names)
 
     def to_text(self) -> str:
         return self.report("text")
@@ -109,7 +125,8 @@ class Explanation:
         return self.report("json")
 
     def to_dict(self) -> dict:
-        return report.to_dict(self.derivation, self.evaluation, self.verification)
+        return report.to_dict(self.derivation, self.evaluation, self.verification,
+                              self.extras)
 
     def to_latex(self) -> str:
         return self.report("latex")
@@ -155,7 +172,8 @@ def explain_graph(G: nx.DiGraph, at: Mapping[str, float] | None = None, *,
     """Explain a graph from any entry point (text, MLP, torch model); ``h`` is the step of
     the central differences (default: ε^(1/3)·max(1, |w|) per input w)."""
     d = derive(G, output, limits)
-    ev = evaluate(G, d.output, dict(at)) if at is not None else None
+    at = complete_point(G, at)  # labels as names (w1[1,2]=0.5), and the program's defaults
+    ev = evaluate(G, d.output, at) if at is not None else None
     expl = Explanation(d, ev, None, source, use_torch, h)
     if ev is not None and verify:
         expl.verify()

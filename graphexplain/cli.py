@@ -28,9 +28,10 @@ from .cli_options import (
     pairs,
     parse_point,
     with_descent,
+    wrt_leaf,
 )
 from .derive import cost as derive_cost
-from .errors import GraphExplainError, PointError, one_line
+from .errors import GraphExplainError, one_line
 from .files import write_atomic
 from .limits import DEFAULT, Limits, time_budget
 from .nn import torch_cli
@@ -168,24 +169,18 @@ def _add_fd_study(p: argparse.ArgumentParser) -> None:
 # --- commands ---------------------------------------------------------------------------------
 
 
-def _check_wrt(expl: Explanation, wrt: str | None) -> None:
-    if wrt is not None and wrt not in expl.derivation.leaves:
-        raise PointError(f"--wrt '{wrt}' is not an input with a gradient "
-                         f"(inputs: {', '.join(expl.derivation.leaves)})")
-
-
 def cmd_explain(args) -> int:
     limits = Limits().with_overrides(pairs(args.limit, "--limit")) if args.limit else DEFAULT
     text = _read_program(args, limits)
     with time_budget(limits.max_seconds):  # text from strangers: an answer or a refusal in time
         expl = explain(text, parse_point(args.at), output=args.output, consts=args.const,
                        verify=not args.no_verify, limits=limits, h=args.h)
-        _check_wrt(expl, args.wrt)
+        wrt = wrt_leaf(expl, args.wrt)
         wanted = args.out or not args.quiet  # --quiet: no report is built, only checks
         report_text = with_descent(expl.report(args.format), expl, args) if wanted else ""
     check_out(args.out)  # before any diagram is written: a failed run writes nothing
     for path in args.render:
-        expl.render(path, view=args.view, wrt=args.wrt)
+        expl.render(path, view=args.view, wrt=wrt)
     emit(report_text, args.out, args.quiet)
     return 0 if expl.verification is None or expl.verification.ok is not False else 3
 
@@ -202,23 +197,22 @@ def mlp_spec(args):
 
 def mlp_report(expl: Explanation, fmt: str, wrt: str | None) -> str:
     """The MLP report: the text report (or the focus on --wrt) and the layer form."""
-    from .nn.layers import layer_form
+    from .nn import layers
 
     if fmt != "text":
         return expl.report(fmt)
     d, ev, vf = expl.derivation, expl.evaluation, expl.verification
     head = report.to_text_focus(d, wrt, ev, vf) if wrt else expl.to_text()
-    return head + "\n" + report.to_text_layers(layer_form(expl.graph, ev))
+    return head + "\n" + layers.to_text(expl.graph, ev)
 
 
 def cmd_mlp(args) -> int:
     from .api import explain_mlp
-    from .nn.mlp import find_leaf
 
     spec = mlp_spec(args)
     limits = Limits().with_overrides(pairs(args.limit, "--limit")) if args.limit else DEFAULT
     expl = explain_mlp(spec, verify=not args.no_verify, limits=limits, h=args.h)
-    wrt = find_leaf(expl.graph, args.wrt) if args.wrt else None
+    wrt = wrt_leaf(expl, args.wrt)
     for path in args.render:
         expl.render(path, view=args.view, wrt=wrt)
     if args.quiet and not args.out:  # no report is built, only the checks' exit code
@@ -293,7 +287,7 @@ EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
 def _demo_models(out: Path, args) -> list[str]:
     """The seed's torch code (examples/, in a checkout of the repository), traced and checked
     against the model's own autograd."""
-    from .nn.torch_model import explain_file
+    from .nn.torch import explain_file
     from .seed import MODELS
 
     if not EXAMPLES_DIR.is_dir():
@@ -330,11 +324,24 @@ def _print_example(ex, expl: Explanation, fmt: str) -> None:
 
 
 def cmd_ops(args) -> int:
+    """The op table: what a program may use, then the rows only networks use."""
+    print("In a program (graphexplain explain):")
     for op in ops.OPS.values():
-        how = f"a {op.infix} b" if op.infix else f"{op.name}(x" + "".join(
-            f", {k}={v}" for k, v in op.params.items()) + ")"
-        print(f"{op.name:<11} {how:<28} {op.maths}")
+        if not op.network_only:
+            print(f"  {op.name:<11} {_op_usage(op):<28} {op.maths}")
+    print("  also written: " + ", ".join(f"{a} for {n}" for a, n in ops.ALIASES.items())
+          + "; max(0, x) for relu, e^x for exp, x² for x**2, a·b and a×b for a*b")
+    print("\nOnly in networks (graphexplain mlp and torch models); in a program write instead:")
+    for op in ops.NETWORK_ONLY.values():
+        print(f"  {op.name:<13} {op.maths}\n  {'':<13} instead: {op.instead}")
     return 0
+
+
+def _op_usage(op) -> str:
+    if op.infix:
+        return f"a {op.infix} b"
+    args = "a, b" if op.arity == 2 else "x"
+    return f"{op.name}({args}" + "".join(f", {k}={v}" for k, v in op.params.items()) + ")"
 
 
 def cmd_fd_study(args) -> int:

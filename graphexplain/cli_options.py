@@ -10,10 +10,11 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import sys
 from pathlib import Path
 
-from . import report
+from . import lints, report
 from .errors import GraphExplainError, PointError
 from .files import write_atomic
 
@@ -29,7 +30,8 @@ def pairs(items: list[str] | None, what: str) -> dict[str, str]:
     """``["a=1", "b=2,c=3"]`` → ``{"a": "1", "b": "2", "c": "3"}``."""
     out = {}
     for item in items or []:
-        for piece in filter(None, item.split(",")):
+        # commas inside brackets belong to a label: --at w1[1,2]=0.5
+        for piece in filter(None, re.split(r",(?![^\[]*\])", item)):
             name, eq, value = piece.partition("=")
             if not eq or not name.strip() or not value.strip():
                 raise PointError(f"{what} expects NAME=VALUE, got '{piece}'")
@@ -58,6 +60,22 @@ def parse_point(items: list[str] | None) -> dict[str, float] | None:
 def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
     p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+
+
+def wrt_leaf(expl, name: str | None) -> str | None:
+    """``--wrt``: the id of an input with a gradient, named by its label (``w1[1,2]``,
+    ``linear.weight[0,0]``) or its identifier; a one-line error naming the close ones."""
+    if name is None:
+        return None
+    from .graph import label, resolve
+
+    leaves = expl.derivation.leaves
+    node = resolve(expl.graph, name, what="--wrt")  # any node: a computed one is named so
+    if node not in leaves:
+        labels = [label(expl.graph, x) for x in leaves]
+        raise PointError(f"--wrt {name}: not an input with a gradient (inputs with a "
+                         f"gradient: {', '.join(labels[:12])}{', …' * (len(labels) > 12)})")
+    return node
 
 
 def add_step_option(p: argparse.ArgumentParser) -> None:
@@ -99,15 +117,19 @@ def with_descent(text: str, expl, args) -> str:
     G, out, point = expl.graph, expl.output, expl.evaluation.point
     ours = sgd(G, out, point, args.sgd, args.steps)
     theirs = None if args.no_verify else torch_sgd(G, out, point, args.sgd, args.steps)
+    notes = lints.not_converged(G, out, ours)
     if args.format == "json":
         doc = json.loads(text)
         doc["descent"] = {"lr": ours.lr, "steps": ours.steps,
                           "rows": [{"step": s, "loss": report.json_num(loss), "values": v}
                                    for s, loss, v in ours.rows],
                           "torch_max_difference": max_difference(ours, theirs) if theirs
-                          else None}
+                          else None,
+                          "notes": [n.to_dict() for n in notes]}
         return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)
     block = report.to_text_descent(expl.derivation, ours, theirs)
+    if notes:
+        block = block.rstrip("\n") + "\n" + lints.to_text(notes).rstrip("\n") + "\n"
     return text + ("\n" + block if args.format == "text" else f"\n```\n{block}```\n")
 
 

@@ -220,8 +220,10 @@ def factored_path_sum(G: nx.DiGraph, source: str, target: str, local=None,
     ``order="none"``. Unit factors are left out.
     """
     local = local or (lambda u, v: G.edges[u, v]["local"])
-    ipdom = ipdom if ipdom is not None else post_dominators(G, target)
     reach = nx.ancestors(G, target) | {target}
+    if source not in reach:  # an input the output does not use (J(a,b) = 2a): no path
+        return sympy.S.Zero
+    ipdom = ipdom if ipdom is not None else post_dominators(G, target)
 
     def walk(v: str, t: str) -> list:
         factors = []

@@ -128,6 +128,28 @@ class leaky_relu(sympy.Function):
         return r"\operatorname{leaky\_relu}\left(%s, %s\right)" % args
 
 
+class maximum(sympy.Function):
+    """max(a, b); ∂/∂a = 1 if a > b, 0 if a < b, and ½ at a tie, as torch.maximum splits it."""
+
+    nargs = 2
+
+    @classmethod
+    def eval(cls, a, b):
+        if _is_real_number(a) and _is_real_number(b):
+            return a if a >= b else b
+        return None
+
+    def fdiff(self, argindex=1):
+        a, b = self.args
+        if argindex not in (1, 2):
+            raise sympy.ArgumentIndexError(self, argindex)
+        mine, other = (a, b) if argindex == 1 else (b, a)
+        return sympy.Heaviside(mine - other, sympy.S.Half)
+
+    def _latex(self, printer):
+        return r"\max\left(%s, %s\right)" % tuple(map(printer._print, self.args))
+
+
 # --- the table ---------------------------------------------------------------------------------
 
 Expr = sympy.Expr
@@ -155,6 +177,12 @@ class Op:
     kink : ``kink(arg_values, params)`` is True where the op is not differentiable; there the
         partial follows torch's convention.
     maths : one line of maths, shown in ``graphexplain ops``.
+    network_only : made by the network builders (``graphexplain mlp``, ``torch``), never
+        written in a program: ``explain`` refuses it, and ``ops`` lists it apart.
+    instead : for a network-only row, what a program writes instead (``(out − y)²``).
+    stem : the identifier an unnamed intermediate of this op is named after (``sigma`` gives
+        ``sigma1``, ``sigma2``, …); the op's name by default.
+    stem_label : the same, for display (``σ`` gives ``σ₁``); the stem by default.
     """
 
     name: str
@@ -167,14 +195,29 @@ class Op:
     infix: str | None = None
     params: Mapping[str, float] = field(default_factory=dict)
     kink: Callable[[Sequence[float], Mapping[str, float]], bool] | None = None
-    user: bool = True
+    network_only: bool = False
+    instead: str = ""
     elementwise: bool = True  # torch(*vectors) computes one result per element
+    stem: str = ""
+    stem_label: str = ""
+
+    @property
+    def user(self) -> bool:
+        """Whether a program may use this op (the opposite of ``network_only``)."""
+        return not self.network_only
 
     @property
     def callable(self) -> bool:
         """Whether the user writes this op as a function call, ``name(x, …)``; the layer and
         loss rows are made by the network builders, not written in programs."""
         return self.infix is None and self.user
+
+    @property
+    def intermediate(self) -> tuple[str, str]:
+        """(identifier stem, display stem) for naming this op's unnamed results: ``sigma``,
+        ``σ``."""
+        stem = self.stem or self.name
+        return stem, self.stem_label or stem
 
 
 def _others_product(i, args, out, params):
@@ -224,13 +267,22 @@ def _at_zero(values, params):
     return values[0] == 0
 
 
+def _tie(values, params):
+    return values[0] == values[1]
+
+
+def _max_partial(i, args, out, params):
+    """∂max(a₀,a₁)/∂aᵢ = H(aᵢ − a₁₋ᵢ), with H(0) = ½: torch.maximum splits a tie evenly."""
+    return sympy.Heaviside(args[i] - args[1 - i], sympy.S.Half)
+
+
 OPS: dict[str, Op] = {
     op.name: op
     for op in [
         Op("add", None, _add_build, lambda i, a, o, p: sympy.S.One, _sum, "+",
-           "∂(a₀+a₁+…)/∂aᵢ = 1", infix="+"),
+           "∂(a₀+a₁+…)/∂aᵢ = 1", infix="+", stem="sum", stem_label="Σ"),
         Op("mul", None, _mul_build, _others_product, _product, "×",
-           "∂(a₀·a₁·…)/∂aᵢ = Π_{k≠i} a_k", infix="*"),
+           "∂(a₀·a₁·…)/∂aᵢ = Π_{k≠i} a_k", infix="*", stem="prod", stem_label="Π"),
         Op("pow", 2, _pow_build, _pow_partial, lambda b, e: _torch().pow(b, e), "^",
            "∂bᵉ/∂b = e·bᵉ⁻¹, ∂bᵉ/∂e = bᵉ·log b", infix="**"),
         Op("exp", 1, sympy.exp, lambda i, a, o, p: o, _unary("exp"), "exp",
@@ -238,7 +290,7 @@ OPS: dict[str, Op] = {
         Op("log", 1, sympy.log, lambda i, a, o, p: 1 / a[0], _unary("log"), "log",
            "log′(x) = 1/x"),
         Op("sqrt", 1, sympy.sqrt, lambda i, a, o, p: 1 / (2 * o), _unary("sqrt"), "√",
-           "√′(x) = 1/(2√x)"),
+           "√′(x) = 1/(2√x)", stem_label="√"),
         Op("sin", 1, sympy.sin, lambda i, a, o, p: sympy.cos(a[0]), _unary("sin"), "sin",
            "sin′(x) = cos(x)"),
         Op("cos", 1, sympy.cos, lambda i, a, o, p: -sympy.sin(a[0]), _unary("cos"), "cos",
@@ -246,7 +298,7 @@ OPS: dict[str, Op] = {
         Op("tanh", 1, sympy.tanh, lambda i, a, o, p: 1 - o**2, _unary("tanh"), "tanh",
            "tanh′(x) = 1 − tanh²(x)"),
         Op("sigmoid", 1, sigmoid, lambda i, a, o, p: o * (1 - o), _unary("sigmoid"), "σ",
-           "σ′(x) = σ(x)(1 − σ(x))"),
+           "σ′(x) = σ(x)(1 − σ(x))", stem="sigma", stem_label="σ"),
         Op("relu", 1, relu, lambda i, a, o, p: sympy.Heaviside(a[0], 0), _unary("relu"),
            "relu", "relu′(x) = H(x), relu′(0) = 0", kink=_at_zero),
         Op("elu", 1, lambda x, alpha=1: elu(x, alpha),
@@ -257,14 +309,17 @@ OPS: dict[str, Op] = {
            lambda i, a, o, p: leaky_relu(a[0], p["slope"]).fdiff(1),
            lambda x, slope=0.01: _torch().nn.functional.leaky_relu(x, negative_slope=slope),
            "leaky_relu", "leaky_relu′(x) = 1 if x > 0 else s",
-           params={"slope": sympy.Rational(1, 100)}, kink=_at_zero),
+           params={"slope": sympy.Rational(1, 100)}, kink=_at_zero, stem="lrelu"),
         Op("softplus", 1, softplus, lambda i, a, o, p: sigmoid(a[0]),
            lambda x: _torch().nn.functional.softplus(x), "softplus",
            "softplus′(x) = σ(x)"),
         Op("abs", 1, sympy.Abs, lambda i, a, o, p: sympy.sign(a[0]), _unary("abs"), "|·|",
            "|x|′ = sign(x), |·|′(0) = 0", kink=_at_zero),
+        Op("max", 2, maximum, _max_partial, lambda a, b: _torch().maximum(a, b), "max",
+           "∂max(a,b)/∂a = 1 if a > b, ½ if a = b, 0 if a < b (as torch.maximum)",
+           kink=_tie),
         Op("identity", 1, lambda x: x, lambda i, a, o, p: sympy.S.One, lambda x: x * 1.0, "id",
-           "id′(x) = 1"),
+           "id′(x) = 1", stem="id"),
     ]
 }
 
@@ -370,16 +425,20 @@ OPS.update({
     op.name: op
     for op in [
         Op("linear", None, _linear_build, _linear_partial, _linear_torch, "Σw·x+b",
-           "∂(Σₖ wₖxₖ + b)/∂wₖ = xₖ, ∂/∂xₖ = wₖ, ∂/∂b = 1", user=False),
+           "∂(Σₖ wₖxₖ + b)/∂wₖ = xₖ, ∂/∂xₖ = wₖ, ∂/∂b = 1", network_only=True,
+           instead="w1·x1 + w2·x2 + b"),
         Op("mse", None, _mse_build, _mse_partial, _mse_torch, "MSE",
-           "∂/∂oₖ (1/K)Σ(oⱼ − yⱼ)² = 2(oₖ − yₖ)/K   (nn.MSELoss)", user=False,
+           "∂/∂oₖ (1/K)Σ(oⱼ − yⱼ)² = 2(oₖ − yₖ)/K   (nn.MSELoss)", network_only=True,
+           instead="(out − y)², or ((o1 − y1)² + (o2 − y2)²)/2 for two outputs",
            elementwise=False),
         Op("cross_entropy", None, _ce_build, _ce_partial, _ce_torch, "CE",
-           "∂/∂oₖ −Σ yⱼ log softmax(o)ⱼ = softmax(o)ₖ·Σy − yₖ", user=False,
+           "∂/∂oₖ −Σ yⱼ log softmax(o)ⱼ = softmax(o)ₖ·Σy − yₖ", network_only=True,
+           instead="−(y1·ln(p1) + y2·ln(p2)) with p1 = e^o1/(e^o1 + e^o2), p2 = …",
            elementwise=False),
         Op("bce_logits", None, _bce_build, _bce_partial, _bce_torch, "BCE",
            "∂/∂oₖ (1/K)Σ softplus(oⱼ) − oⱼyⱼ = (σ(oₖ) − yₖ)/K   (nn.BCEWithLogitsLoss)",
-           user=False, elementwise=False),
+           network_only=True, elementwise=False,
+           instead="softplus(o) − o·y, which is −(y·ln σ(o) + (1 − y)·ln(1 − σ(o)))"),
     ]
 })
 
@@ -397,6 +456,7 @@ NUMERIC: dict[str, Callable] = {
     "softplus": lambda x: _np().logaddexp(0.0, x),
     "elu": lambda x, alpha: _np().where(x > 0, x, alpha * _np().expm1(x)),
     "leaky_relu": lambda x, slope: _np().where(x > 0, x, slope * x),
+    "maximum": lambda a, b: _np().maximum(a, b),
 }
 
 #: C implementations of the same functions, for the compiled gradient program (codegen):
@@ -407,13 +467,23 @@ C_FUNCTIONS: dict[str, tuple[str, str]] = {
     "softplus": ("double x", "x > 0 ? x + log1p(exp(-x)) : log1p(exp(x))"),
     "elu": ("double x, double alpha", "x > 0 ? x : alpha * expm1(x)"),
     "leaky_relu": ("double x, double slope", "x > 0 ? x : slope * x"),
+    # NaN in either argument gives NaN, as numpy.maximum and torch.maximum do
+    "maximum": ("double a, double b", "(a > b || a != a) ? a : b"),
 }
 
 #: Named constants the parser accepts.
 CONSTANTS: dict[str, Expr] = {"pi": sympy.pi}
 
+#: Other names for functions of the table: the course's ``σ(z)`` and ``ln x``, and
+#: ``maximum``, the sympy function of max (which the program printer writes).
+#: (``max(0, x)`` is read as ``relu(x)`` by the parser, and ``e^x`` as ``exp(x)``.)
+ALIASES: dict[str, str] = {"σ": "sigmoid", "ln": "log", "maximum": "max"}
+
 #: The user-callable functions, by name.
 FUNCTIONS: dict[str, Op] = {name: op for name, op in OPS.items() if op.callable}
+
+#: The rows only the network builders make (``graphexplain mlp``, ``graphexplain torch``).
+NETWORK_ONLY: dict[str, Op] = {name: op for name, op in OPS.items() if op.network_only}
 
 #: Operator → op, for the parser.
 INFIX: dict[str, Op] = {op.infix: op for op in OPS.values() if op.infix}

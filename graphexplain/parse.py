@@ -5,6 +5,13 @@ textbook forms (``J(a,b,c) = 3(a+bc)``: declared inputs, implicit multiplication
 names), then parses each right-hand side with Python's :mod:`ast` and walks the tree against a
 whitelist: numbers, names, ``+ - * / ** ^``, unary signs, and calls of op-table functions.
 
+It reads the course's notation as the course and the blackboard write it: ``σ(z)``, ``ln x``,
+``max(0, x)`` (relu) and ``max(a, b)``, ``e^x`` (exp, unless the program makes ``e`` a
+variable), superscripts ``x²`` ``x⁻¹``, ``·`` ``⋅`` ``×`` for products, ``−`` for minus, and
+full-width ``（ ）`` ``，``. A name may be written as a label: ``w1[1,2]`` is the name
+``w1_1_2`` and ``linear.weight[0,0]`` is ``linear_weight_0_0`` (:attr:`Program.labels`).
+Every place in an error is the line and column of the text as written.
+
 What it does not do: evaluate anything. No ``eval``, ``exec``, ``sympify`` or ``parse_expr``
 ever sees user text; :func:`ast.parse` only builds a tree, and anything outside the whitelist
 is a :class:`~graphexplain.errors.ParseError` naming its line and column.
@@ -16,13 +23,16 @@ rewrite it on construction (``3*(a+v)`` becomes ``3*a + 3*v``, ``x*x`` becomes `
 from __future__ import annotations
 
 import ast
+import difflib
 import keyword
 import math
 import re
 import sys
+import unicodedata
 from bisect import bisect_right
+from collections.abc import Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sympy
 
@@ -78,12 +88,18 @@ class Program:
     inputs : the free names (inputs), declared order first, then order of first use.
     output : the assigned name whose value is explained.
     declared : whether the inputs were declared, ``J(a,b,c) = …``.
+    labels : identifier → label, for the names written as labels: ``w1[1,2]`` is the name
+        ``w1_1_2``, displayed ``w1[1,2]``; ``linear.weight[0,0]`` is ``linear_weight_0_0``.
+
+    A declared input may also be assigned a number (``J(x) = x^2; x = 3``): that number is
+    its value at the point (see :func:`graphexplain.graph.build`).
     """
 
     assignments: tuple[Assignment, ...]
     inputs: tuple[str, ...]
     output: str
     declared: bool = False
+    labels: Mapping[str, str] = field(default_factory=dict)
 
     def assigned(self) -> dict[str, Assignment]:
         """The assignments by name."""
@@ -99,24 +115,38 @@ class Tok:
     text: str
     line: int
     col: int  # 1-based, in characters of the original text
+    label: str | None = None  # how a name written w1[1,2] or linear.weight is displayed
 
+
+#: Superscripts, read as a power: ``x²`` is ``x**2``, ``x⁻¹`` is ``x**-1``.
+SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺"
+_SUPERSCRIPT_ASCII = str.maketrans(SUPERSCRIPTS, "0123456789-+")
 
 _TOKEN = re.compile(
     r"""(?P<ws>[ \t\r\f]+)
       |(?P<number>(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?)
-      |(?P<name>[^\W\d]\w*)
+      |(?P<name>[^\W\d][^\W%s]*)
       |(?P<string>'[^'\n]*'|"[^"\n]*")
-      |(?P<op>\*\*|//|==|!=|<=|>=|:=|->|[-+*/^(),=.\[\]{}:@%<>!&|~])""",
+      |(?P<op>\*\*|//|==|!=|<=|>=|:=|->|[-+*/^(),=.\[\]{}:@%%<>!&|~])""" % SUPERSCRIPTS,
     re.VERBOSE,
 )
 
-# Typographic symbols a textbook uses, read as the ASCII operator.
-_TYPOGRAPHIC = {"×": "*", "·": "*", "⋅": "*", "−": "-", "÷": "/"}
+#: Typographic symbols a textbook or a blackboard uses, and the full-width forms a Chinese
+#: keyboard types (（ ）， ；), read as the ASCII character. One character for one, so that
+#: every line and column stays that of the original text.
+TYPOGRAPHIC = {"×": "*", "·": "*", "⋅": "*", "∙": "*", "∗": "*", "−": "-", "–": "-",
+               "÷": "/", "、": ",", "\u3000": " ",
+               **{chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)}}
+_ASCII = str.maketrans(TYPOGRAPHIC)
 
 # Keywords that can appear inside a Python expression reach the AST whitelist, which names the
 # construct ("lambda is not allowed"); the others are refused here.
 _EXPRESSION_KEYWORDS = {"lambda", "if", "else", "for", "in", "not", "and", "or", "is",
                         "None", "True", "False", "await", "yield", "async"}
+
+#: What to write instead of a keyword used as a name (any other keyword gets a trailing _).
+KEYWORD_NAMES = {"in": "x_in", "lambda": "lam", "is": "is_", "as": "as_", "for": "for_",
+                 "if": "if_"}
 
 
 def _tokenize(text: str, where: list[tuple[int, int]]) -> list[Tok]:
@@ -124,24 +154,146 @@ def _tokenize(text: str, where: list[tuple[int, int]]) -> list[Tok]:
     tokens, pos = [], 0
     while pos < len(text):
         ch = text[pos]
-        if ch in _TYPOGRAPHIC:
-            tokens.append(Tok("op", _TYPOGRAPHIC[ch], *where[pos]))
-            pos += 1
+        if ch in SUPERSCRIPTS:
+            pos = _superscript(text, pos, where, tokens)
             continue
         m = _TOKEN.match(text, pos)
         if not m:
             shown = repr(ch) if ch.isprintable() else f"U+{ord(ch):04X}"
             raise ParseError(f"unexpected character {shown}", *where[pos])
         kind = m.lastgroup
-        if kind != "ws":
+        if kind == "name":
+            tokens.append(_name_token(m.group(), *where[pos]))
+        elif kind != "ws":
             tokens.append(Tok(kind, m.group(), *where[pos]))
         pos = m.end()
-    for tok in tokens:
-        is_keyword = tok.kind == "name" and keyword.iskeyword(tok.text)
-        if is_keyword and tok.text not in _EXPRESSION_KEYWORDS:
-            raise ParseError(f"'{tok.text}' is not allowed: graphexplain reads formulas, "
-                             "not Python statements", tok.line, tok.col)
-    return tokens
+    for i, tok in enumerate(tokens):
+        if tok.kind == "name" and keyword.iskeyword(tok.text):
+            _check_keyword(tokens, i)
+    return _names_with_labels(tokens)
+
+
+def _name_token(text: str, line: int, col: int) -> Tok:
+    """A name, in the form Python's parser reads it (NFKC: ``x₁`` is ``x1``)."""
+    name = unicodedata.normalize("NFKC", text)
+    if not name.isidentifier():
+        bad = next((c for c in text if not ("a" + c).isidentifier()), text[0])
+        raise ParseError(f"unexpected character {bad!r} in the name '{text}'", line, col)
+    return Tok("name", name, line, col)
+
+
+def _superscript(text: str, pos: int, where, tokens: list[Tok]) -> int:
+    """``x²`` → ``x ** 2``, ``x⁻¹`` → ``x ** -1``; returns the position after the run."""
+    end = pos
+    while end < len(text) and text[end] in SUPERSCRIPTS:
+        end += 1
+    run = text[pos:end].translate(_SUPERSCRIPT_ASCII)
+    sign, digits = run[:1] if run[:1] in "+-" else "", run.lstrip("+-")
+    if not digits.isdigit():
+        raise ParseError(f"the superscript {text[pos:end]} needs a whole number, as in x² or "
+                         "x⁻¹", *where[pos])
+    line, col = where[pos]
+    tokens.append(Tok("op", "**", line, col))
+    if sign == "-":
+        tokens.append(Tok("op", "-", line, col))
+    tokens.append(Tok("number", digits, line, col))
+    return end
+
+
+_OPERAND_BEFORE = {"+", "-", "*", "/", "**", "^", "(", ",", "="}
+_OPERAND_AFTER = {"+", "-", "*", "/", "**", "^", ")", ",", "="}
+
+
+def _check_keyword(tokens: list[Tok], i: int) -> None:
+    """A keyword where a value goes (``2*in + 1``, ``f(in) = …``) is a name the student chose:
+    say what to write instead. Any other keyword outside an expression is refused here."""
+    tok = tokens[i]
+    before = tokens[i - 1].text if i else None
+    after = tokens[i + 1].text if i + 1 < len(tokens) else None
+    as_name = (before is None or (before in _OPERAND_BEFORE and tokens[i - 1].kind == "op")) \
+        and (after is None or (after in _OPERAND_AFTER and tokens[i + 1].kind == "op"))
+    if as_name and tok.text not in ("True", "False", "None"):
+        raise ParseError(_keyword_message(tok.text), tok.line, tok.col)
+    if tok.text not in _EXPRESSION_KEYWORDS:
+        raise ParseError(f"'{tok.text}' is not allowed: graphexplain reads formulas, "
+                         "not Python statements", tok.line, tok.col)
+
+
+def _keyword_message(word: str) -> str:
+    instead = KEYWORD_NAMES.get(word, word + "_")
+    other = f" (or {word}_)" if instead != word + "_" else ""
+    return (f"'{word}' is a Python keyword and cannot be a name: write {instead}{other} "
+            "instead")
+
+
+def _adjacent(a: Tok, b: Tok) -> bool:
+    return a.line == b.line and b.col == a.col + len(a.text)
+
+
+def _names_with_labels(tokens: list[Tok]) -> list[Tok]:
+    """Read ``w1[1,2]`` and ``linear.weight[0,0]`` as one name each: the identifier
+    ``w1_1_2`` (``linear_weight_0_0``), displayed as written (without spaces). The indices
+    are whole numbers; the parts of a dotted name are written without spaces and do not start
+    with ``_``. A dotted name that is called (``torch.sigmoid(x)``) is left to the AST walk,
+    which refuses it."""
+    out, i = [], 0
+    while i < len(tokens):
+        tok, j = tokens[i], i + 1
+        if tok.kind != "name":
+            out.append(tok)
+            i += 1
+            continue
+        parts = [tok.text]
+        while (j + 1 < len(tokens) and tokens[j].text == "." and tokens[j + 1].kind == "name"
+               and not tokens[j + 1].text.startswith("_")
+               and _adjacent(tokens[j - 1], tokens[j]) and _adjacent(tokens[j], tokens[j + 1])):
+            parts.append(tokens[j + 1].text)
+            j += 2
+        index, end = _index(tokens, j)
+        called = end < len(tokens) and tokens[end].text == "("
+        if (len(parts) == 1 and index is None) or (len(parts) > 1 and called):
+            out.append(tok)
+            i += 1
+            continue
+        out.append(Tok("name", "_".join(parts + (index or [])), tok.line, tok.col,
+                       label_of(parts, index)))
+        i = end
+    return out
+
+
+def label_of(parts: list[str], index: list[str] | None) -> str:
+    """``linear.weight[0,0]``: the display form of a dotted, indexed name."""
+    return ".".join(parts) + (f"[{','.join(index)}]" if index else "")
+
+
+def _index(tokens: list[Tok], j: int) -> tuple[list[str] | None, int]:
+    """``[1,2]`` at ``tokens[j]``: (["1", "2"], the position after it), or (None, j)."""
+    if j >= len(tokens) or tokens[j].text != "[":
+        return None, j
+    index, k = [], j + 1
+    while k + 1 < len(tokens) and tokens[k].kind == "number" and tokens[k].text.isdigit():
+        index.append(str(int(tokens[k].text)))
+        if tokens[k + 1].text == "]":
+            return index, k + 2
+        if tokens[k + 1].text != ",":
+            break
+        k += 2
+    return None, j
+
+
+def identifier(name: str) -> str:
+    """The identifier of a name as typed, label or not: ``w1[1, 2]`` → ``w1_1_2``,
+    ``linear.weight[0,0]`` → ``linear_weight_0_0``, ``x`` → ``x``; ``name`` itself when it
+    is not one of these forms."""
+    text = name.translate(_ASCII).strip()
+    if "[" in text or "." in text:  # w1[1, 2] is w1[1,2]
+        text = text.replace(" ", "")
+    m = re.fullmatch(r"([^\W\d]\w*(?:\.[^\W\d_]\w*)*)(?:\[(\d+(?:,\d+)*)\])?", text)
+    if not m:
+        return name.strip()
+    parts = m.group(1).split(".")
+    index = [str(int(i)) for i in m.group(2).split(",")] if m.group(2) else []
+    return unicodedata.normalize("NFKC", "_".join(parts + index))
 
 
 # --- statements --------------------------------------------------------------------------------
@@ -154,6 +306,7 @@ class _Statement:
     rhs: list[Tok]
     line: int
     col: int
+    text: str = ""  # the right side as written (for a suggestion that repeats it)
 
 
 def _split_statements(text: str) -> list[tuple[str, list[tuple[int, int]]]]:
@@ -188,18 +341,21 @@ def _split_statements(text: str) -> list[tuple[str, list[tuple[int, int]]]]:
     return out
 
 
-def _statement(tokens: list[Tok], line: int, col: int) -> _Statement:
+def _statement(tokens: list[Tok], source: str, where: list[tuple[int, int]]) -> _Statement:
     """Split one statement's tokens into its left side (if any) and right side."""
+    line, col = where[0]
     eq = next((i for i, t in enumerate(tokens) if t.text == "="), None)
     if eq is None or _depth_at(tokens, eq) > 0:
-        return _Statement(None, None, _keywords(tokens), line, col)
+        return _Statement(None, None, _keywords(tokens), line, col, source.strip())
     lhs, rhs = tokens[:eq], _keywords(tokens[eq + 1:])
     if not rhs:
         raise ParseError("nothing after '='", tokens[eq].line, tokens[eq].col)
+    text = source[where.index((tokens[eq].line, tokens[eq].col)) + 1:].strip()
     if len(lhs) == 1 and lhs[0].kind == "name":
-        return _Statement(lhs[0], None, rhs, line, col)
+        return _Statement(lhs[0], None, rhs, line, col, text)
     if _is_declaration(lhs):
-        return _Statement(lhs[0], [t for t in lhs[2:-1] if t.kind == "name"], rhs, line, col)
+        return _Statement(lhs[0], [t for t in lhs[2:-1] if t.kind == "name"], rhs, line, col,
+                          text)
     first = lhs[0] if lhs else tokens[eq]
     raise ParseError("the left side of '=' must be a name (J = …) or a declaration "
                      "of the inputs (J(a,b,c) = …)", first.line, first.col)
@@ -294,7 +450,7 @@ def _read_textbook(tokens: list[Tok], variables: set[str], split_into) -> list[T
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
         pieces = [tok]
         is_call = nxt is not None and nxt.text == "(" and tok.text in ops.FUNCTIONS
-        if tok.kind == "name" and not is_call and tok.text not in known:
+        if tok.kind == "name" and not is_call and tok.text not in known and tok.label is None:
             split = _segment(tok.text, split_into)
             if split:
                 offsets = [sum(map(len, split[:k])) for k in range(len(split))]
@@ -307,11 +463,73 @@ def _read_textbook(tokens: list[Tok], variables: set[str], split_into) -> list[T
     return out
 
 
+def _read_notation(tokens: list[Tok], variables: set[str]) -> list[Tok]:
+    """The course's notation, as the functions of the table: ``σ(z)`` and ``ln(x)`` (unless
+    σ or ln is a variable of the program), a one-argument function applied without
+    parentheses (``ln x``, ``sin x²`` is ``sin(x²)``), and braces after a power
+    (``e^{x+1}``)."""
+    out: list[Tok] = []
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        name = tok.text if tok.kind == "name" and tok.text not in variables else None
+        if name in ops.ALIASES:
+            name = ops.ALIASES[name]
+            tok = Tok("name", name, tok.line, tok.col)
+        end = _atom_end(tokens, i + 1) if name in ops.FUNCTIONS else None
+        if end is not None and ops.FUNCTIONS[name].arity == 1:
+            atom = tokens[i + 1]
+            out += [tok, Tok("op", "(", atom.line, atom.col), *tokens[i + 1:end],
+                    Tok("op", ")", atom.line, atom.col)]
+            i = end
+            continue
+        out.append(tok)
+        i += 1
+    return _braces_after_powers(out)
+
+
+def _atom_end(tokens: list[Tok], j: int) -> int | None:
+    """The end of ``x``, ``2``, ``x²`` or ``x^-2`` at ``tokens[j]``: the argument of a function
+    written without parentheses; None when something else is there."""
+    if j >= len(tokens):
+        return None
+    tok = tokens[j]
+    plain = tok.kind == "number" or (tok.kind == "name" and not keyword.iskeyword(tok.text)
+                                     and tok.text not in ops.FUNCTIONS
+                                     and tok.text not in ops.ALIASES)
+    if not plain or (j + 1 < len(tokens) and tokens[j + 1].text == "("):
+        return None
+    end = j + 1
+    if end < len(tokens) and tokens[end].text in ("**", "^"):
+        k = end + 1 + (end + 1 < len(tokens) and tokens[end + 1].text == "-")
+        if k < len(tokens) and tokens[k].kind in ("number", "name"):
+            end = k + 1
+    return end
+
+
+def _braces_after_powers(tokens: list[Tok]) -> list[Tok]:
+    """``^{…}`` as ``^(…)``: the LaTeX way of grouping an exponent."""
+    out, closing, depth = list(tokens), [], 0
+    for i, tok in enumerate(out):
+        if tok.text == "{" and i and out[i - 1].text in ("**", "^"):
+            out[i] = Tok("op", "(", tok.line, tok.col)
+            closing.append(depth)
+        elif tok.text in ("(", "[", "{"):
+            depth += 1
+        elif tok.text == "}" and closing and closing[-1] == depth:
+            out[i] = Tok("op", ")", tok.line, tok.col)
+            closing.pop()
+        elif tok.text in (")", "]", "}"):
+            depth -= 1
+    return out
+
+
 # --- the AST walk -----------------------------------------------------------------------------
 
 _REFUSED = {
     ast.Attribute: "attribute access (.) is not allowed",
-    ast.Subscript: "subscripts ([…]) are not allowed",
+    ast.Subscript: "subscripts ([…]) are not allowed, except whole-number indices that are "
+                   "part of a name: w1[1,2]",
     ast.Lambda: "lambda is not allowed",
     ast.ListComp: "comprehensions are not allowed",
     ast.SetComp: "comprehensions are not allowed",
@@ -335,8 +553,10 @@ _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**
 class _Walker:
     """Turns one statement's AST into a :data:`Tree`, refusing anything off the whitelist."""
 
-    def __init__(self, source: str, tokens: list[Tok], starts: list[int], limits: Limits):
+    def __init__(self, source: str, tokens: list[Tok], starts: list[int], limits: Limits,
+                 euler: bool = False):
         self.source, self.tokens, self.starts, self.limits = source, tokens, starts, limits
+        self.euler = euler  # e^x is exp(x): e is not a variable of the program
 
     def where(self, node: ast.AST) -> tuple[int, int]:
         """Original (line, column) of an AST node, through the rewritten source."""
@@ -393,8 +613,10 @@ class _Walker:
         if symbol is None:
             raise self.fail(node, "only + - * / ** ^ are allowed as operators")
         if symbol == "**":
-            base, exponent = self.walk(node.left, depth + 1), self.walk(node.right, depth + 1)
-            return _power(base, exponent, self.limits)
+            exponent = self.walk(node.right, depth + 1)
+            if self.euler and isinstance(node.left, ast.Name) and node.left.id == "e":
+                return _fold(Apply("exp", (exponent,)), self.limits)
+            return _power(self.walk(node.left, depth + 1), exponent, self.limits)
         family = (ast.Add, ast.Sub) if symbol in "+-" else (ast.Mult, ast.Div)
         # Walk the left spine of a + b - c + … without recursion: long sums are flat, not deep.
         terms, inverted = [], []
@@ -420,10 +642,12 @@ class _Walker:
         name = node.func.id
         op = ops.FUNCTIONS.get(name)
         if op is None:
-            known = ", ".join(ops.FUNCTIONS)
-            raise self.fail(node, f"unknown function '{name}'; known functions: {known} "
-                                  f"(for a product, write {name}*(…))")
+            raise self.fail(node, _unknown_function(name))
         positional = [self.walk(a, depth + 1) for a in node.args]
+        if name == "max" and len(positional) == 2 and not node.keywords:
+            zero = [isinstance(a, Num) and a.value.is_zero for a in positional]
+            if zero[0] != zero[1]:  # max(0, x) and max(x, 0): the course's relu
+                return _fold(Apply("relu", (positional[zero[0]],)), self.limits)
         if len(positional) < op.arity:
             raise self.fail(node, f"{name} takes {op.arity} argument{'s' * (op.arity > 1)}, "
                                   f"got {len(positional)}")
@@ -458,6 +682,37 @@ class _Walker:
             value = tree.value if tree.value.is_Number else sympy.Float(_float64(tree.value))
             values.append((pname, value))
         return tuple(values)
+
+
+#: Function names a student may reach for, and what to write instead.
+FUNCTION_HINTS = {"min": "-max(-a, -b) for min(a, b)", "square": "x^2 or x²",
+                  "sqr": "x^2 or x²", "log10": "log(x)/log(10)", "log2": "log(x)/log(2)",
+                  "sigma": "sigmoid(x) or σ(x)", "logistic": "sigmoid(x) or σ(x)",
+                  "softmax": "exp(o1)/(exp(o1) + exp(o2)) for two outputs"}
+
+
+def _unknown_function(name: str) -> str:
+    """The refusal of an unknown function, with what to write instead."""
+    row = ops.NETWORK_ONLY.get(name)
+    if row is not None:
+        return f"{name} is used by `graphexplain mlp`; in a program write {row.instead}"
+    if name in FUNCTION_HINTS:
+        return f"unknown function '{name}': write {FUNCTION_HINTS[name]}"
+    near = near_function(name)
+    if near is not None:
+        return f"unknown function '{name}': did you mean {near}? Write {near}(…)"
+    return (f"unknown function '{name}'; known functions: {', '.join(ops.FUNCTIONS)} "
+            f"(for a product, write {name}*(…))")
+
+
+def near_function(name: str) -> str | None:
+    """The function of the table a misspelt name most likely means (``sigmod`` → sigmoid,
+    ``ReLU`` → relu), or None."""
+    lower = name.lower()
+    if lower in ops.FUNCTIONS or lower in ops.ALIASES:
+        return lower
+    found = difflib.get_close_matches(lower, [*ops.FUNCTIONS, *ops.ALIASES], n=1, cutoff=0.75)
+    return found[0] if found else None
 
 
 # --- tree helpers: folding constants, bounded -------------------------------------------------
@@ -586,7 +841,7 @@ def _fold(tree: Apply, limits: Limits) -> Tree:
 # --- the parser -------------------------------------------------------------------------------
 
 
-def _parse_rhs(tokens: list[Tok], limits: Limits) -> Tree:
+def _parse_rhs(tokens: list[Tok], limits: Limits, euler: bool = False) -> Tree:
     """Parse one right-hand side (already read as a textbook reader would) into a tree."""
     pieces, starts, pos = [], [], 0
     for tok in tokens:
@@ -612,7 +867,7 @@ def _parse_rhs(tokens: list[Tok], limits: Limits) -> Tree:
         except (RecursionError, MemoryError):
             raise _too_deep() from None
         try:
-            return _Walker(source, tokens, starts, limits).walk(tree.body)
+            return _Walker(source, tokens, starts, limits, euler).walk(tree.body)
         except RecursionError:
             raise _too_deep() from None
 
@@ -685,27 +940,82 @@ def parse(text: str, output: str | None = None, limits: Limits = DEFAULT) -> Pro
     >>> p = parse("J(a,b,c) = 3(a+bc)")
     >>> p.inputs, p.output
     (('a', 'b', 'c'), 'J')
+    >>> parse("y = σ(w·x + b)").inputs
+    ('w', 'x', 'b')
+    >>> p = parse("f = w1[1,2]*x1")
+    >>> p.inputs, p.labels
+    (('w1_1_2', 'x1'), {'w1_1_2': 'w1[1,2]'})
     """
     if len(text) > limits.max_chars:
         raise exceeded(f"a program of {len(text)} characters", "max_chars", limits.max_chars)
-    raw = _split_statements(text)
+    raw = _split_statements(text.translate(_ASCII))
     if not raw:
         raise ParseError("the program is empty", 1, 1)
     if len(raw) > limits.max_statements:
         raise exceeded(f"{len(raw)} statements", "max_statements", limits.max_statements)
-    statements = [_statement(_tokenize(s, where), *where[0]) for s, where in raw]
+    statements = [_statement(_tokenize(s, where), s, where) for s, where in raw]
     declared = _declared_inputs(statements)
-    assigned = _assigned_names(statements, declared)
-    free = _free_name_tokens(statements, set(assigned))
-    assignments = []
+    assigned = _assigned_names(statements)
     variables = set(assigned) | set(declared or ())
+    for st in statements:
+        st.rhs = _read_notation(st.rhs, variables)
+    euler = _euler(statements, variables)
+    free = _free_name_tokens(statements, set(assigned), euler)
+    ctx = _Context.of(declared, variables, free, euler, statements)
+    assignments = []
     for st in statements:
         split_into = variables if declared is not None else _undeclared_parts(st, free, variables)
         tokens = _read_textbook(st.rhs, variables, split_into)
-        _check_names(tokens, st, declared, variables, free)
+        _check_names(tokens, st, ctx)
         name = st.lhs.text if st.lhs is not None else _bare_name(assigned)
-        assignments.append(Assignment(name, _parse_rhs(tokens, limits), st.line))
-    return _program(assignments, declared, output)
+        tree = _parse_rhs(tokens, limits, euler)
+        if declared and name in declared and not isinstance(tree, Num):
+            t = st.lhs
+            raise ParseError(f"'{name}' is a declared input: give it a number, {name} = 3 "
+                             f"(the point), or remove it from the declaration to compute it",
+                             t.line, t.col)
+        assignments.append(Assignment(name, tree, st.line))
+    return _program(assignments, declared, output, _labels(statements))
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What the checks of one statement need to know about the whole program."""
+
+    declared: list[str] | None
+    variables: set[str]
+    free: set[str]
+    euler: bool
+    statements: list[_Statement]
+    head: str | None = None  # the declaring statement's name (J in J(a,b,c) = …)
+    singles: bool = False  # whether an input is named by a single letter (textbook style)
+
+    @classmethod
+    def of(cls, declared, variables, free, euler, statements) -> _Context:
+        head = next((st.lhs.text for st in statements if st.declared is not None), None)
+        singles = any(len(n) == 1 for n in (*free, *(declared or ())))
+        return cls(declared, variables, free, euler, statements, head, singles)
+
+
+def _euler(statements: list[_Statement], variables: set[str]) -> bool:
+    """Whether ``e`` is Euler's number: it is neither declared nor assigned, and written only
+    as the base of a power (``e^x``, ``e**x``), which is then read as ``exp(x)``."""
+    if "e" in variables:
+        return False
+    uses = [(st.rhs, i) for st in statements for i, t in enumerate(st.rhs)
+            if t.kind == "name" and t.text == "e"]
+    return bool(uses) and all(i + 1 < len(rhs) and rhs[i + 1].text in ("^", "**")
+                              for rhs, i in uses)
+
+
+def _labels(statements: list[_Statement]) -> dict[str, str]:
+    """identifier → label, for the names written ``w1[1,2]`` or ``linear.weight``."""
+    out: dict[str, str] = {}
+    for st in statements:
+        for t in [st.lhs, *(st.declared or ()), *st.rhs]:
+            if t is not None and t.label is not None:
+                out.setdefault(t.text, t.label)
+    return out
 
 
 def _declared_inputs(statements: list[_Statement]) -> list[str] | None:
@@ -726,7 +1036,9 @@ def _declared_inputs(statements: list[_Statement]) -> list[str] | None:
     return names
 
 
-def _assigned_names(statements: list[_Statement], declared: list[str] | None) -> dict[str, Tok]:
+def _assigned_names(statements: list[_Statement]) -> dict[str, Tok]:
+    """The assigned names; a declared input may be assigned a number (its point), which
+    :func:`parse` checks once the right side is read."""
     assigned: dict[str, Tok] = {}
     bare = [st for st in statements if st.lhs is None]
     if len(bare) > 1:
@@ -742,9 +1054,6 @@ def _assigned_names(statements: list[_Statement], declared: list[str] | None) ->
             first = assigned[t.text]
             raise ParseError(f"'{t.text}' is assigned twice (first at line {first.line}, "
                              f"column {first.col}); each name gets one value", t.line, t.col)
-        if declared and t.text in declared:
-            raise ParseError(f"'{t.text}' is a declared input and cannot be assigned",
-                             t.line, t.col)
         assigned[t.text] = t
     return assigned
 
@@ -755,13 +1064,14 @@ def _check_identifier(t: Tok) -> None:
     if t.text.startswith("__"):
         raise ParseError(f"names starting with '__' are not allowed: '{t.text}'", t.line, t.col)
     if t.text in ops.FUNCTIONS or t.text in ops.CONSTANTS:
-        raise ParseError(f"'{t.text}' is a built-in name and cannot be used as a variable",
-                         t.line, t.col)
+        raise ParseError(f"'{t.text}' is a built-in name and cannot be used as a variable: "
+                         f"write {t.text}_ or {t.text}1 instead", t.line, t.col)
     if keyword.iskeyword(t.text):
-        raise ParseError(f"'{t.text}' is a keyword and cannot be used as a name", t.line, t.col)
+        raise ParseError(_keyword_message(t.text), t.line, t.col)
 
 
-def _free_name_tokens(statements: list[_Statement], assigned: set[str]) -> set[str]:
+def _free_name_tokens(statements: list[_Statement], assigned: set[str],
+                      euler: bool = False) -> set[str]:
     """Names used on a right side that nothing assigns (the inputs, before any splitting)."""
     names = set()
     for st in statements:
@@ -771,6 +1081,8 @@ def _free_name_tokens(statements: list[_Statement], assigned: set[str]) -> set[s
             if t.kind == "name" and t.text not in assigned and not keyword.iskeyword(t.text):
                 if not (called and t.text in ops.FUNCTIONS) and t.text not in ops.CONSTANTS:
                     names.add(t.text)
+    if euler:
+        names.discard("e")
     return names
 
 
@@ -783,29 +1095,71 @@ def _undeclared_parts(st: _Statement, free: set[str], variables: set[str]) -> _P
     return _Parts(free, variables, letters if textbook else set())
 
 
-def _check_names(tokens, st, declared, variables, free) -> None:
+#: Two-letter names that are names, not products, even in a textbook-style program.
+WORDS = {"mu", "nu", "xi", "pi", "lr", "id", "ln"}
+
+
+def _juxtaposed(word: str, candidates, ctx: _Context) -> list[str] | None:
+    """How an undeclared name splits into a product, if it reads as one: into names the
+    program uses (``ab`` beside ``a`` and ``b``), or, for two letters in a program with an
+    input named by a single letter (``wx`` beside ``b`` in ``y = wx + b``), into its letters.
+    A name like ``loss``, ``w1``, ``lr`` or ``dx`` stays a name."""
+    parts = _segment(word, candidates)
+    if parts:
+        return parts
+    two_letters = len(word) == 2 and word.isascii() and word.isalpha()
+    if two_letters and word not in WORDS and word[0] != "d" and ctx.singles:
+        return list(word)
+    return None
+
+
+def _check_names(tokens: list[Tok], st: _Statement, ctx: _Context) -> None:
     """Refuse names that are neither declared nor assigned (with a declaration), and
     suggest the product for a juxtaposition without one."""
-    for t in tokens:
+    declared, variables = ctx.declared, ctx.variables
+    head = ctx.head or (st.lhs.text if st.lhs is not None else "f")
+    for i, t in enumerate(tokens):
         if t.kind != "name" or t.text in variables or keyword.iskeyword(t.text):
             continue
-        if t.text in ops.FUNCTIONS or t.text in ops.CONSTANTS:
+        if t.text in ops.FUNCTIONS or t.text in ops.CONSTANTS or (ctx.euler and t.text == "e"):
             continue
+        if i + 1 < len(tokens) and tokens[i + 1].text == "(":
+            continue  # a call: the walk names the unknown function and what to write
         if declared is not None:
-            head = st.lhs.text if st.lhs is not None else "f"
+            euler = (" (for Euler's number, write e^x or exp(x) and leave e undeclared)"
+                     if t.text == "e" else "")
+            near = difflib.get_close_matches(t.text, sorted(variables), n=1, cutoff=0.75)
+            if near:
+                raise ParseError(f"unknown name '{t.text}': did you mean {near[0]}? Or declare "
+                                 f"it, {head}({_listed([*declared, t.text])}) = …",
+                                 t.line, t.col)
             raise ParseError(f"unknown name '{t.text}': declare it, "
                              f"{head}({_listed([*declared, t.text])}) = …, "
-                             "or write the product with *", t.line, t.col)
+                             f"or write the product with *{euler}", t.line, t.col)
     if declared is None:
-        candidates = _undeclared_parts(st, free, variables)
+        candidates = _undeclared_parts(st, ctx.free, variables)
         for t in st.rhs:
-            parts = _segment(t.text, candidates) if t.kind == "name" and t.text in free else None
+            if t.kind != "name" or t.text not in ctx.free or t.label is not None:
+                continue
+            parts = _juxtaposed(t.text, candidates, ctx)
             if parts:
-                head = st.lhs.text if st.lhs is not None else "f"
-                names = sorted((free - {t.text}) | set(parts))
-                raise ParseError(f"unknown name '{t.text}': did you mean {'*'.join(parts)}? "
-                                 f"Write {'*'.join(parts)}, or declare the inputs: "
-                                 f"{head}({_listed(names)}) = …", t.line, t.col)
+                star = "*".join(parts)
+                names = _inputs_in_order(ctx, t.text, parts)
+                rhs = st.text if len(st.text) <= 40 else "…"
+                raise ParseError(f"unknown name '{t.text}': did you mean {star} "
+                                 f"({'·'.join(parts)})? Write {star}, or declare the inputs: "
+                                 f"{head}({_listed(names)}) = {rhs}", t.line, t.col)
+
+
+def _inputs_in_order(ctx: _Context, word: str, parts: list[str]) -> list[str]:
+    """The free names in order of first use, with ``word`` read as ``parts``."""
+    seen: dict[str, None] = {}
+    for st in ctx.statements:
+        for t in st.rhs:
+            if t.kind == "name" and t.text in ctx.free:
+                for n in (parts if t.text == word else [t.text]):
+                    seen.setdefault(n, None)
+    return list(seen)
 
 
 def _listed(names: list[str], sep: str = ",", most: int = 8) -> str:
@@ -821,7 +1175,7 @@ def _bare_name(assigned: dict[str, Tok]) -> str:
 
 
 def _program(assignments: list[Assignment], declared: list[str] | None,
-             output: str | None) -> Program:
+             output: str | None, labels: dict[str, str] | None = None) -> Program:
     names = [a.name for a in assignments]
     assigned = set(names)
     used, order = set(), {}
@@ -833,7 +1187,7 @@ def _program(assignments: list[Assignment], declared: list[str] | None,
     declared_set = set(declared or [])
     inputs = list(declared or []) + [n for n in order if n not in declared_set]
     if output is None:
-        candidates = [n for n in names if n not in used]
+        candidates = [n for n in names if n not in used and n not in declared_set]
         if not candidates:
             raise ParseError("every assigned name is used by another statement, so there is "
                              "no output: the statements form a cycle", assignments[0].line, 1)
@@ -844,7 +1198,8 @@ def _program(assignments: list[Assignment], declared: list[str] | None,
     elif output not in names:
         known = _listed(names, ", ")
         raise ParseError(f"--output '{output}' is not an assigned name (assigned: {known})", 1, 1)
-    return Program(tuple(assignments), tuple(inputs), output, declared is not None)
+    return Program(tuple(assignments), tuple(inputs), output, declared is not None,
+                   dict(labels or {}))
 
 
 def _refs(tree: Tree):

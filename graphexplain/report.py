@@ -4,7 +4,10 @@ What it does: turns a :class:`~graphexplain.derive.Derivation` (with, optionally
 of an :class:`~graphexplain.evaluate.Evaluation` and a
 :class:`~graphexplain.verify.Verification`) into a report. Every printer reads the same
 sections (graph, local partials, backward pass, gradients and paths, verification); each
-format only says how a section looks. Expression text comes from sympy's own printers.
+format only says how a section looks. What a person reads (text, Markdown, LaTeX) comes from
+the one mathematical printer, :mod:`graphexplain.printing` (``3·c``, ``(out − y1)²``, ``σ``,
+cases, no ``*`` or ``Piecewise``); JSON and ``--format program`` keep sympy's own ``str``,
+which sympy parses back.
 
 What it does not do: compute anything beyond formatting; the numbers come from evaluate and
 verify.
@@ -15,17 +18,21 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import ClassVar
 
+import networkx as nx
 import sympy
 
-from . import ops
+from . import ops, printing
 from .derive import (
+    PRINT_BUDGET,
     Derivation,
     adjoint_symbol,
+    expr_size,
     factored_path_sum,
     leaf_expressions,
+    per_node_cap,
     to_leaf_names,
 )
 from .evaluate import Evaluation
@@ -36,10 +43,24 @@ from .verify import Check, Verification
 SCHEMA = "graphexplain/1"
 
 
+@dataclass(frozen=True)
+class Extras:
+    """What an explanation adds to its derivation: the teaching forms (node → simpler form,
+    see :mod:`graphexplain.simplify`), the lints' notes (:mod:`graphexplain.lints`), and the
+    user's own intermediate names (None: every name is the user's)."""
+
+    forms: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)
+    names: frozenset | None = None
+
+
+NO_EXTRAS = Extras()
+
+
 # --- shared helpers ---------------------------------------------------------------------------
 
 
-WIDE_SUM = 64  # a sum with more terms prints as built (sympy's sorting key is quadratic)
+WIDE_SUM = printing.WIDE  # a sum with more terms prints as built (sympy's sorting key is quadratic)
 
 
 def _order(expr: sympy.Expr) -> str | None:
@@ -47,59 +68,57 @@ def _order(expr: sympy.Expr) -> str | None:
 
 
 @lru_cache(maxsize=100_000)
-def _sstr(expr: sympy.Expr) -> str:
-    return sympy.sstr(expr, full_prec=False, order=_order(expr))
+def _sstr(expr: sympy.Expr, order: str | None = None) -> str:
+    return sympy.sstr(expr, full_prec=False, order=order or _order(expr))
 
 
-def expr_text(expr: sympy.Expr | None) -> str | None:
-    """sympy's ``str``, without a Float's trailing zeros (``0.5``, not ``0.500000000000000``)."""
-    return None if expr is None else _sstr(expr)
+def expr_text(expr: sympy.Expr | None, order: str | None = None) -> str | None:
+    """sympy's ``str``, without a Float's trailing zeros (``0.5``, not ``0.500000000000000``):
+    the machine-readable form of JSON, which sympy parses back."""
+    return None if expr is None else _sstr(expr, order)
 
 
-def expr_latex(expr: sympy.Expr, names: dict | None = None) -> str:
-    """sympy's LaTeX, with node symbols shown by their labels and products as ``a \\cdot b``."""
-    return sympy.latex(expr, symbol_names=names or {}, mul_symbol="dot", full_prec=False,
-                       order=_order(expr))
+def _labels(d: Derivation) -> dict[str, str]:
+    """How a derivation's symbols are shown: node symbols by their labels (``w1[1,2]``,
+    ``linear.weight[0,0]``), adjoint symbols as ``∂loss/∂A(f2)``; made once."""
+    def make():
+        G = d.graph
+        labels = {adjoint_symbol(G, d.output, n).name: d_text(d, n) for n in d.program}
+        labels.update({n: G.nodes[n]["label"] for n in G if G.nodes[n]["label"] != n})
+        return labels
+
+    return _per_derivation(d, "labels", make)
 
 
-class _LabelPrinter(sympy.printing.str.StrPrinter):
-    """sympy's str, with node symbols printed as their labels (the expression is not rebuilt,
-    so an unevaluated ``2*(out - y)/5`` keeps its form)."""
+def _shown(d: Derivation, expr: sympy.Expr, order: str | None, printer) -> str:
+    """One printing of an expression per derivation (a report prints the same local partials
+    and adjoints several times)."""
+    memo = _per_derivation(d, "shown", dict)
+    key = (printer, expr, order)
+    if key not in memo:
+        memo[key] = printer(expr, _labels(d), order)
+    return memo[key]
 
-    _default_settings: ClassVar[dict] = {**sympy.printing.str.StrPrinter._default_settings,
-                                         "labels": {}}
 
-    def _print_Symbol(self, expr):
-        return self._settings["labels"].get(expr.name, expr.name)
-
-
-def show(d: Derivation, expr: sympy.Expr | None) -> str | None:
-    """Expression text for people: node symbols shown by their labels (``w1[1,2]``,
-    ``linear.weight[0,0]``), adjoint symbols as ``∂loss/∂A(f2)``; JSON keeps the
-    identifiers, which sympy can parse."""
+def show(d: Derivation, expr: sympy.Expr | None, order: str | None = None) -> str | None:
+    """Expression text for people (the one printer, :func:`graphexplain.printing.text`), with
+    node symbols shown by their labels; JSON keeps the identifiers, which sympy can parse."""
     if expr is None:
         return None
-    G = d.graph
-    labels = {s.name: G.nodes[s.name]["label"] for s in expr.free_symbols
-              if s.name in G and G.nodes[s.name]["label"] != s.name}
-    adjoints = {s.name for s in expr.free_symbols if s.name not in G}
-    if adjoints:
-        names = _per_derivation(d, "adjoint_labels", lambda: {
-            adjoint_symbol(G, d.output, n).name: d_text(d, n) for n in d.program})
-        labels.update({a: names[a] for a in adjoints if a in names})
-    if not labels:
-        return expr_text(expr)
-    return _LabelPrinter({"full_prec": False, "labels": labels,
-                          "order": _order(expr)}).doprint(expr)
+    if expr.is_Number:  # no symbols to label (most local partials of a wide sum)
+        return printing.text(expr)
+    return _shown(d, expr, order, printing.text)
 
 
-def num(x: float | None) -> str:
-    """A compact number: ``3``, ``0.105754``, ``nan``, ``inf``."""
-    if x is None:
-        return "?"
-    if math.isfinite(x) and x == int(x) and abs(x) < 1e15:
-        return str(int(x))
-    return f"{x:.6g}"
+def show_latex(d: Derivation, expr: sympy.Expr, order: str | None = None) -> str:
+    """The same expression in LaTeX, with the same labels and choices."""
+    return _shown(d, expr, order, printing.latex)
+
+
+def num(x: float | None, scale: float | None = None) -> str:
+    """A compact number (the one printer's): ``3``, ``0.105754``, ``−0.5``, ``1.5×10⁻⁵``;
+    ``?`` for none. A value within 1e-12 of ``scale`` (its largest term) prints as 0."""
+    return "?" if x is None else printing.number(x, scale)
 
 
 def json_num(x: float | None) -> float | None:
@@ -136,35 +155,68 @@ def _per_derivation(d: Derivation, key: str, make):
     return entry[1][key]
 
 
-def _latex_names(d: Derivation) -> dict:
-    return _per_derivation(d, "latex_names", lambda: {
-        symbol(n): _latex_label(label(d.graph, n)) for n in d.graph.nodes})
+# --- numbers: the scale that tells rounding from a value ------------------------------------------
 
 
-def _latex_label(text: str) -> str:
-    """``w1[1,2]`` → ``w1[1,2]`` in text mode; a plain identifier stays as sympy shows it."""
-    if text.isidentifier():
-        return sympy.latex(sympy.Symbol(text))
-    return r"\mathrm{%s}" % text.replace("_", r"\_")
+def _term_value(term: sympy.Expr, values: dict) -> float | None:
+    """A term of a node's sum at the point: a symbol, a number, or a product of those."""
+    if term.is_Symbol:
+        return values.get(term.name)
+    if term.is_Number:
+        return float(term)
+    if term.is_Mul:
+        factors = [_term_value(f, values) for f in term.args]
+        return None if None in factors else math.prod(factors)
+    return None
+
+
+def value_scale(d: Derivation, ev: Evaluation | None, n: str) -> float | None:
+    """The largest term of a node that is a sum (``u = b + v + w``, a pre-activation Σ w·x + b),
+    at the point: its value within 1e-12 of that is rounding, and prints as 0."""
+    expr = d.graph.nodes[n].get("expr")
+    if ev is None or not isinstance(expr, sympy.Add):
+        return None
+    terms = [_term_value(t, ev.values) for t in expr.args]
+    return max((abs(t) for t in terms if t is not None and math.isfinite(t)), default=None)
+
+
+def adjoint_scale(d: Derivation, ev: Evaluation | None, n: str) -> float | None:
+    """The largest contribution ∂L/∂s · ∂s/∂n summed into an adjoint (forks add)."""
+    if ev is None or len(d.contributions.get(n, ())) < 2:
+        return None
+    terms = [ev.adjoints.get(s, math.nan) * ev.locals.get((n, s), math.nan)
+             for s, _ in d.contributions[n]]
+    return max((abs(t) for t in terms if math.isfinite(t)), default=None)
+
+
+def value_text(d: Derivation, ev: Evaluation, n: str) -> str:
+    return num(ev.values.get(n), value_scale(d, ev, n))
+
+
+def adjoint_text(d: Derivation, ev: Evaluation, n: str) -> str:
+    return num(ev.adjoints.get(n), adjoint_scale(d, ev, n))
 
 
 # --- sections: the content every printer shows -------------------------------------------------
 
 
 def forward_rows(d: Derivation, ev: Evaluation | None):
-    """(node, label, expression text, value) for every op node, in topological order."""
+    """(node, label, expression, value) for every op node, in topological order."""
     G = d.graph
     for n in d.order:
         if G.nodes[n]["kind"] == "op":
             yield n, label(G, n), G.nodes[n]["expr"], ev.values.get(n) if ev else None
 
 
-def local_rows(d: Derivation, ev: Evaluation | None):
-    """(u, v, local expression, value) for every edge, in topological order of ``v``."""
+def local_rows(d: Derivation, ev: Evaluation | None, every: bool = False):
+    """(u, v, local expression, value) for the edges a gradient flows through, in topological
+    order of ``v``; with ``every``, for every edge (an edge from a constant, or from anything
+    that does not require grad, carries no gradient and needs no partial)."""
     G = d.graph
     for v in d.order:
         for u in G.predecessors(v):
-            yield u, v, G.edges[u, v]["local"], ev.locals.get((u, v)) if ev else None
+            if every or u in d.adjoints:
+                yield u, v, G.edges[u, v]["local"], ev.locals.get((u, v)) if ev else None
 
 
 def backward_rows(d: Derivation):
@@ -172,7 +224,13 @@ def backward_rows(d: Derivation):
     return [n for n in reversed(d.order) if n in d.adjoints]
 
 
-def gradient_entry(d: Derivation, ev: Evaluation | None, x: str) -> dict:
+def _below_output(d: Derivation, n: str) -> bool:
+    """Whether n's only path to the output is one edge: its adjoint is that local partial."""
+    return [s for s, _ in d.contributions[n]] == [d.output]
+
+
+def gradient_entry(d: Derivation, ev: Evaluation | None, x: str,
+                   extras: Extras = NO_EXTRAS) -> dict:
     """The JSON ``gradients`` entry of one leaf."""
     listed = d.paths.get(x)
     count = d.path_counts.get(x, 0)
@@ -180,16 +238,124 @@ def gradient_entry(d: Derivation, ev: Evaluation | None, x: str) -> dict:
         "value": json_num(ev.adjoints.get(x)) if ev else None,
         "formula": expr_text(d.formulas.get(x)),
         "chain": expr_text(d.adjoints[x]),
+        "factored": expr_text(factored(d, x), order="none"),
+        "simplified": expr_text(extras.forms.get(x)),
         "paths": listed if listed is not None and len(listed) == count else None,
         "path_count": count,
     }
+
+
+# --- the sum over paths, factored where the paths meet ------------------------------------------
+
+A_PRIME = sympy.Function("A′")
+
+
+def display_local(G):
+    """Edge factors as the seed writes them: A′(f2) into an activation, ∂loss/∂out into the
+    loss, and otherwise the local partial with weights shown by their labels."""
+    names = {symbol(n): sympy.Symbol(label(G, n)) for n in G.nodes}
+
+    def local(u: str, v: str) -> sympy.Expr:
+        role = G.nodes[v].get("role")
+        if role == "act":
+            return A_PRIME(sympy.Symbol(label(G, u)))
+        if role == "loss":
+            return sympy.Symbol(f"∂{label(G, v)}/∂{label(G, u)}")
+        return G.edges[u, v]["local"].xreplace(names)
+
+    return local
+
+
+def _has_roles(d: Derivation) -> bool:
+    """Whether the graph is a network's, with activation and loss roles (asked once)."""
+    G = d.graph
+    return _per_derivation(d, "roles", lambda: any(
+        G.nodes[n].get("role") in ("act", "loss") for n in G))
+
+
+def _seed_local(d: Derivation):
+    """The edge factors of the seed's sums over paths: :func:`display_local` for a network,
+    else the local partials."""
+    return _per_derivation(d, "seed_local",
+                           lambda: display_local(d.graph) if _has_roles(d) else d.local)
+
+
+def factored(d: Derivation, x: str, display: bool = False) -> sympy.Expr | None:
+    """∂L/∂x as the sum over paths of products of local partials, factored where the paths
+    meet again (:func:`graphexplain.derive.factored_path_sum`), in path order; None past the
+    size budgets (``limits.max_paths`` paths, a printed size within the formulas' share, and
+    all of them together within the printing budget).
+
+    ``display`` writes the factors as the seed does for a network (``A′(f2)``,
+    ``∂loss/∂out``, labels as names: see :func:`display_local`); otherwise each factor is the
+    edge's local partial in node identifiers, which sympy parses (JSON's ``factored``).
+    """
+    display = display and _has_roles(d)
+    state = _per_derivation(d, f"factored-{display}", lambda: {
+        "budget": PRINT_BUDGET, "cap": per_node_cap(d.limits.max_formula_ops, len(d.leaves))})
+    if x not in state:
+        state[x] = _factored(d, x, display, state)
+    return state[x]
+
+
+def _reach(d: Derivation) -> set:
+    """The nodes with a path to the output."""
+    return _per_derivation(d, "reach", lambda: nx.ancestors(d.graph, d.output) | {d.output})
+
+
+def _path_product(factors: list) -> sympy.Expr:
+    kept = [f for f in factors if f != 1]
+    if not kept:
+        return sympy.S.One
+    return kept[0] if len(kept) == 1 else sympy.Mul(*kept, evaluate=False)
+
+
+def _factored(d: Derivation, x: str, display: bool, state: dict) -> sympy.Expr | None:
+    G, out, reach = d.graph, d.output, _reach(d)
+    local = _seed_local(d) if display else d.local
+    count = d.path_counts.get(x, 0)
+    # each path adds at least one factor: more paths than the size cap never fit
+    if not 0 < count <= min(d.limits.max_paths, state["cap"]) or state["budget"] <= 0:
+        return None
+    if count == 1:  # the one path: the product of its local partials
+        factors, v = [], x
+        while v != out:
+            s = next(s for s in G.successors(v) if s in reach)
+            factors.append(local(v, s))
+            v = s
+        expr = _path_product(factors)
+    else:  # on the paths' own subgraph, so that the work is as large as the paths
+        H = G.subgraph(({x} | nx.descendants(G, x)) & reach).copy()
+        state["budget"] -= H.number_of_nodes()
+        expr = factored_path_sum(H, x, out, local)
+    size = expr_size(expr)
+    state["budget"] -= size
+    return expr if size <= state["cap"] else None
+
+
+def _where(d: Derivation) -> list[tuple[str, sympy.Expr, sympy.Expr]]:
+    """What the seed's factors stand for in a network: (op name, A′(z), its derivative) for
+    each activation, and (loss op, ∂loss/∂out, its local partial in node symbols) for each
+    output."""
+    G, rows = d.graph, []
+    z = sympy.Dummy("z")
+    for op in sorted({G.nodes[n]["op"] for n in G if G.nodes[n].get("role") == "act"}):
+        row = ops.OPS[op]
+        out = row.build(z, **dict(row.params))
+        rows.append((op, A_PRIME(z), row.partial(0, [z], out, dict(row.params))))
+    if G.nodes[d.output].get("role") == "loss":
+        local = display_local(G)
+        for u in G.predecessors(d.output):
+            if u in d.adjoints:
+                rows.append((G.nodes[d.output]["op"], local(u, d.output), d.local(u, d.output)))
+    return rows
 
 
 # --- text -------------------------------------------------------------------------------------
 
 
 def to_text(d: Derivation, ev: Evaluation | None = None,
-            vf: Verification | None = None) -> str:
+            vf: Verification | None = None, extras: Extras = NO_EXTRAS) -> str:
     """A readable, step-by-step report (the command line's default).
 
     Examples
@@ -201,16 +367,50 @@ def to_text(d: Derivation, ev: Evaluation | None = None,
     Computation graph (forward pass)
     """
     sections = [_text_forward(d, ev), _text_locals(d, ev), _text_backward(d, ev),
-                _text_gradients(d, ev), _text_notes(d, ev), _text_verification(vf, ev, d.graph)]
+                _text_gradients(d, ev), _text_forms(d, extras), _text_notes(d, ev),
+                _text_verification(vf, ev, d.graph), _text_lints(extras)]
     return "\n\n".join(s for s in sections if s) + "\n"
+
+
+FORMS_SHOWN = 12
+
+
+def shown_forms(d: Derivation, extras: Extras) -> list[str]:
+    """The nodes whose teaching form a report shows, in backward order: the gradients, the
+    user's own intermediates, and what feeds the loss (∂loss/∂out = softmax − y)."""
+    leaves, G = set(d.leaves), d.graph
+    wanted = [n for n in reversed(d.order) if n in extras.forms and (
+        n in leaves or (extras.names is not None and n in extras.names)
+        or (extras.names is None and d.output in G.successors(n)))]
+    return wanted
+
+
+def _text_forms(d: Derivation, extras: Extras) -> str:
+    """``∂L/∂z = σ(z) − y``: each shown gradient as a course writes it."""
+    nodes = shown_forms(d, extras)
+    if not nodes:
+        return ""
+    rows = ["Simplified, as a course writes them (each equal to the exact formula above)"]
+    rows += [f"  {d_text(d, n)} = {show(d, extras.forms[n])}" for n in nodes[:FORMS_SHOWN]]
+    if len(nodes) > FORMS_SHOWN:
+        rows.append(f"  … and {len(nodes) - FORMS_SHOWN} more (all in the JSON report)")
+    return "\n".join(rows)
+
+
+def _text_lints(extras: Extras) -> str:
+    if not extras.notes:
+        return ""
+    from .lints import to_text as lint_text
+
+    return lint_text(extras.notes).rstrip("\n")
 
 
 def _text_forward(d: Derivation, ev: Evaluation | None) -> str:
     head = "Computation graph (forward pass" + (f", at {point_text(ev, d.graph)})" if ev else ")")
     leaves = [f"  {label(d.graph, n)}: {_leaf_kind(d, n)}" for n in d.order
               if d.graph.nodes[n]["kind"] != "op"]
-    rows = [f"  {lab} = {show(d, e)}" + (f" = {num(v)}" if ev else "")
-            for _, lab, e, v in forward_rows(d, ev)]
+    rows = [f"  {lab} = {show(d, e)}" + (f" = {value_text(d, ev, n)}" if ev else "")
+            for n, lab, e, _ in forward_rows(d, ev)]
     return "\n".join([head, *leaves, *rows])
 
 
@@ -221,9 +421,12 @@ def _leaf_kind(d: Derivation, n: str) -> str:
 
 
 def _text_locals(d: Derivation, ev: Evaluation | None) -> str:
-    rows = ["  " + " = ".join(_dedupe([d_text(d, u, v), show(d, e)] + ([num(val)] if ev else [])))
+    rows = ["  " + " = ".join(_dedupe([d_text(d, u, v), show(d, e)]
+                                      + ([num(val)] if ev and not _exact(e) else [])))
             for u, v, e, val in local_rows(d, ev)]
-    return "\n".join(["Local partials (one per edge)", *rows])
+    if not rows:
+        return "Local partials: none (no input requires grad, so no gradient flows)"
+    return "\n".join(["Local partials (one per edge a gradient flows through)", *rows])
 
 
 def _step_terms(d: Derivation, n: str) -> list[str]:
@@ -236,10 +439,31 @@ def _step_terms(d: Derivation, n: str) -> list[str]:
 
 
 def _step_values(d: Derivation, n: str, value: Callable) -> list[str]:
+    """Each term's factors, ``value(a, s)`` for the local ∂s/∂a and ``value(s, None)`` for the
+    adjoint ∂L/∂s; a factor after the first is in parentheses when negative."""
     out = []
     for s, _local in d.contributions[n]:
-        out.append(value(n, s) if s == d.output else f"{value(s, None)} · {value(n, s)}")
+        if s == d.output:
+            out.append(value(n, s))
+        else:
+            out.append(f"{value(s, None)} · {_signed(value(n, s))}")
     return out
+
+
+def _signed(text: str) -> str:
+    """A factor after the first: ``3 · (−1/2)``, not ``3 · −1/2``."""
+    return f"({text})" if text.startswith(printing.MINUS) else text
+
+
+def join_sum(terms: list[str]) -> str:
+    """``a + b − c``: terms joined, a leading minus becoming the operator."""
+    out = []
+    for i, t in enumerate(terms):
+        if i and t.startswith(printing.MINUS):
+            out.append(f" {printing.MINUS} {t[1:]}")
+        else:
+            out.append(("" if i == 0 else " + ") + t)
+    return "".join(out)
 
 
 def _text_backward(d: Derivation, ev: Evaluation | None) -> str:
@@ -250,22 +474,40 @@ def _text_backward(d: Derivation, ev: Evaluation | None) -> str:
 
 
 def _backward_stages(d: Derivation, ev: Evaluation | None, n: str) -> list[str]:
-    """``∂J/∂b``, ``∂J/∂v · ∂v/∂b``, ``3 · c``, ``3*c``, then ``3 · 3``, ``9`` at a point."""
-    # a factor is parenthesized when multiplied: every adjoint, and every local but the
-    # output's own (which stands alone in its term)
-    sym = " + ".join(_step_values(d, n, lambda a, s: _paren(
-        d, d.adjoints[a] if s is None else d.local(a, s), s != d.output)))
-    stages = [d_text(d, n), " + ".join(_step_terms(d, n)), sym, show(d, d.adjoints[n])]
-    if ev:
-        nums = " + ".join(_step_values(
+    """``∂J/∂b``, ``∂J/∂v · ∂v/∂b``, ``3 · c``, then ``3 · 3``, ``9`` at a point.
+
+    Right below the output the adjoint is the local partial itself: ``∂J/∂u = 3``. A number
+    is shown once: an exact adjoint (``1/4``) is not repeated as a decimal."""
+    adjoint = d.adjoints[n]
+    if not d.contributions.get(n):  # a declared input the output does not use
+        return [d_text(d, n), f"0   ({label(d.graph, d.output)} does not use "
+                              f"{label(d.graph, n)})"]
+    if _below_output(d, n):
+        stages = [d_text(d, n), show(d, adjoint)]
+    else:
+        sym = join_sum(_step_values(d, n, lambda a, s: _paren(
+            d, d.adjoints[a] if s is None else d.local(a, s), s != d.output)))
+        stages = [d_text(d, n), " + ".join(_step_terms(d, n)), sym, show(d, adjoint)]
+    if ev and not _exact(adjoint):
+        if not adjoint.free_symbols or _below_output(d, n):
+            return [*stages, adjoint_text(d, ev, n)]
+        nums = join_sum(_step_values(
             d, n, lambda a, s: num(ev.adjoints[a] if s is None else ev.locals[a, s])))
-        stages += ([] if nums == sym else [nums]) + [num(ev.adjoints[n])]
+        stages += [nums, adjoint_text(d, ev, n)]
     return stages
 
 
+def _exact(e: sympy.Expr) -> bool:
+    """A number shown exactly (``1/4``, ``3``, ``0.5``): its value adds nothing."""
+    return bool(e.is_Rational or e.is_Float)
+
+
 def _dedupe(stages: list[str]) -> list[str]:
-    """Drop a stage equal to the one before it (``3 = 3``)."""
-    return [s for i, s in enumerate(stages) if i == 0 or s != stages[i - 1]]
+    """Drop a stage that reads as the one before it (``3 = 3``, ``3 · c = 3·c``)."""
+    def same(a: str, b: str) -> bool:
+        return a.replace(" ", "") == b.replace(" ", "")
+
+    return [s for i, s in enumerate(stages) if i == 0 or not same(s, stages[i - 1])]
 
 
 def _paren(d: Derivation, e: sympy.Expr, needed: bool = True) -> str:
@@ -280,27 +522,56 @@ def _text_gradients(d: Derivation, ev: Evaluation | None) -> str:
         formula = d.formulas.get(x)
         shown = show(d, formula) if formula is not None else \
             f"{show(d, d.adjoints[x])}   (in intermediate names; too large to expand)"
-        stages = [d_text(d, x), shown] + ([num(ev.adjoints[x])] if ev else [])
+        stages = [d_text(d, x), shown] + ([adjoint_text(d, ev, x)] if ev and not (
+            formula is not None and _exact(formula)) else [])
         rows.append("  " + " = ".join(_dedupe(stages)))
         rows.extend(_text_path_sum(d, x))
+        rows.extend(_text_factored(d, x))
         rows.extend(_text_paths(d, ev, x))
-    return "\n".join(["Gradients (and the sum over paths)", *rows])
+    if not rows:
+        return "Gradients: none (every input is a constant: --const, or no grad)"
+    return "\n".join(["Gradients (and the sum over paths)", *rows, *_focus_where(d)])
 
 
 MAX_PATH_SUM_SHOWN = 8
+MAX_PATH_SUM_CHARS = 600  # a longer sum in leaf names says less than the factored form
+
+
+def _path_sum_terms(d: Derivation, x: str) -> list[sympy.Expr] | None:
+    """Each path's product of local partials in leaf names, for a few paths."""
+    count = d.path_counts.get(x, 0)
+    if not 1 < count <= MAX_PATH_SUM_SHOWN or d.formulas.get(x) is None:
+        return None
+    leaf_exprs = leaf_expressions(d.graph, d.order, d.limits.max_formula_ops)
+    terms = [to_leaf_names(t, leaf_exprs, d.limits.max_formula_ops) for t in d.path_terms(x)]
+    return None if any(t is None for t in terms) else [sympy.factor_terms(t) for t in terms]
+
+
+def _path_sum_text(d: Derivation, x: str) -> str | None:
+    terms = _path_sum_terms(d, x)
+    return None if terms is None else join_sum([_paren(d, t) for t in terms])
 
 
 def _text_path_sum(d: Derivation, x: str) -> list[str]:
-    """``= Σ over the 5 paths: 2*(b + w*x0 - y0)/5 + …``, in leaf names, for a few paths."""
-    count = d.path_counts.get(x, 0)
-    if not 1 < count <= MAX_PATH_SUM_SHOWN or d.formulas.get(x) is None:
+    """``= Σ over the 5 paths: 2·(b + w·x0 − y0)/5 + …``, in leaf names, for a few paths."""
+    text = _path_sum_text(d, x)
+    if text is None or len(text) > MAX_PATH_SUM_CHARS:
         return []
-    leaf_exprs = leaf_expressions(d.graph, d.order, d.limits.max_formula_ops)
-    terms = [to_leaf_names(t, leaf_exprs, d.limits.max_formula_ops) for t in d.path_terms(x)]
-    if any(t is None for t in terms):
+    return [f"      = Σ over the {d.path_counts[x]} paths: {text}"]
+
+
+def _text_factored(d: Derivation, x: str) -> list[str]:
+    """``= x1·A′(f2)·(…)·∂loss/∂out``: the sum over paths factored where they meet again,
+    when a common factor was pulled out, and it differs from the formula."""
+    expr = factored(d, x, display=True) if d.path_counts.get(x, 0) > 1 else None
+    if expr is None or isinstance(expr, sympy.Add):
+        return []  # a sum at the top is the paths one by one: nothing was factored
+    text = show(d, expr, order="none")
+    formula = d.formulas.get(x)
+    said = [_path_sum_text(d, x)] + ([show(d, formula)] if formula is not None else [])
+    if any(t is not None and t.replace(" ", "") == text.replace(" ", "") for t in said):
         return []
-    text = " + ".join(_paren(d, sympy.factor_terms(t)) for t in terms)
-    return [f"      = Σ over the {count} paths: {text}"]
+    return [f"      = {text}   (the paths factored where they meet)"]
 
 
 TEXT_PATHS_SHOWN = 8  # per leaf; the JSON lists up to limits.max_paths
@@ -311,11 +582,17 @@ def _text_paths(d: Derivation, ev: Evaluation | None, x: str) -> list[str]:
     listed = d.paths.get(x)[:TEXT_PATHS_SHOWN] if count <= 4 * TEXT_PATHS_SHOWN else []
     shown = f", first {len(listed)} listed" if 0 < len(listed) < count else ""
     rows = [f"      {count} path{'s' * (count != 1)}{shown}"]
+    local = _seed_local(d)
     for p in listed:
         chain = " → ".join(label(d.graph, n) for n in p)
-        factors = " · ".join(_paren(d, d.local(u, v)) for u, v in zip(p, p[1:], strict=False))
-        row = f"      {chain}: {factors}"
-        if ev:
+        factors = [_paren(d, local(u, v)) for u, v in zip(p, p[1:], strict=False)]
+        row = f"      {chain}: " + " · ".join(
+            f if i == 0 else _signed(f) for i, f in enumerate(factors))
+        locals_ = [d.local(u, v) for u, v in zip(p, p[1:], strict=False)]
+        exact = sympy.Mul(*locals_) if all(_exact(e) for e in locals_) else None
+        if exact is not None and len(p) > 2:
+            row += f" = {show(d, exact)}"
+        elif ev and exact is None:
             row += f" = {num(math.prod(ev.locals[u, v] for u, v in zip(p, p[1:], strict=False)))}"
         rows.append(row)
     return rows
@@ -342,6 +619,8 @@ def _problem_reason(d: Derivation, n: str) -> str:
 
 
 def _check_text(c: Check, what: str, unit: str) -> str:
+    if c.ok is None and not c.not_comparable:
+        return f"  {what}: nothing to compare (no gradient)"
     if c.ok is None:
         return f"  {what}: not comparable at this point ({', '.join(c.not_comparable)})"
     verdict = "agrees" if c.ok else f"DISAGREES, first at {c.first_mismatch}"
@@ -360,17 +639,44 @@ def _text_verification(vf: Verification | None, ev: Evaluation | None, G=None) -
     if vf.torch is not None:
         rows.append(_check_text(vf.torch, "torch.autograd (float64)", "adjoints"))
     fd = vf.finite_difference
-    rows.append(_check_text(fd, f"central differences (f(w+h) − f(w−h))/2h, h ≈ {num(fd.step)}",
-                            "gradients"))
+    steps = {h for h, _, _ in fd.differences.values()}
+    step = "" if fd.step is None else (f", h = {num(fd.step)}" if len(steps) <= 1
+                                       else f", h ≈ {num(fd.step)}")
+    rows.append(_check_text(fd, f"central differences (f(w+h) − f(w−h))/2h{step}", "gradients"))
+    rows += _worked_differences(fd, ev, G)
     return "\n".join(rows)
+
+
+DIFFERENCES_SHOWN = 3
+
+
+def _worked_differences(fd: Check, ev: Evaluation | None, G) -> list[str]:
+    """The seed's numerical gradient with its numbers, for the first few inputs:
+    ``∂J/∂b ≈ (J(b+h) − J(b−h))/2h = (21.0001 − 20.9999)/(2·1.2e−05) = 9``."""
+    if ev is None or G is None or not fd.differences:
+        return []
+    out, rows = G.graph.get("output"), []
+    f = label(G, out) if out in G else "f"
+    for x, (h, up, down) in list(fd.differences.items())[:DIFFERENCES_SHOWN]:
+        w = label(G, x)
+        rows.append(f"    ∂{f}/∂{w} ≈ ({f}({w}+h) − {f}({w}−h))/2h = "
+                    f"({printing.number(up, digits=12)} − {printing.number(down, digits=12)})"
+                    f"/(2·{num(h)}) = {printing.number(fd.reference[x], digits=10)}"
+                    f"   (backprop: {printing.number(ev.adjoints[x], digits=10)})")
+    more = len(fd.differences) - DIFFERENCES_SHOWN
+    if more > 0:
+        rows.append(f"    … and {more} more")
+    return rows
 
 
 # --- JSON -------------------------------------------------------------------------------------
 
 
 def to_dict(d: Derivation, ev: Evaluation | None = None,
-            vf: Verification | None = None) -> dict:
-    """The ``graphexplain/1`` document (see GUIDE.md, "JSON output")."""
+            vf: Verification | None = None, extras: Extras = NO_EXTRAS) -> dict:
+    """The ``graphexplain/1`` document (see GUIDE.md, "JSON output"). Each gradient also has
+    ``factored``: the sum over paths factored where the paths meet, in node identifiers
+    (sympy-parsable; null past the size budget)."""
     G = d.graph
     leaves = [{"name": n, "label": label(G, n),
                "value": json_num(ev.values.get(n)) if ev else json_num(G.nodes[n].get("value")),
@@ -381,131 +687,184 @@ def to_dict(d: Derivation, ev: Evaluation | None = None,
               "adjoint_value": json_num(ev.adjoints.get(n)) if ev else None}
              for n, lab, e, v in forward_rows(d, ev)]
     edges = [{"source": u, "target": v, "local": expr_text(e), "local_value": json_num(val)}
-             for u, v, e, val in local_rows(d, ev)]
+             for u, v, e, val in local_rows(d, ev, every=True)]
     doc = {"schema": SCHEMA, "output": d.output, "leaves": leaves, "nodes": nodes,
            "edges": edges,
-           "gradients": {x: gradient_entry(d, ev, x) for x in track(d.leaves, "report")},
-           "verification": vf.to_dict() if vf is not None else None}
+           "gradients": {x: gradient_entry(d, ev, x, extras) for x in track(d.leaves, "report")},
+           "verification": vf.to_dict() if vf is not None else None,
+           "simplified": {n: expr_text(extras.forms[n]) for n in shown_forms(d, extras)},
+           "notes": [n.to_dict() for n in extras.notes]}
     if ev is not None:
         doc["kinks"] = list(ev.kinks)
-        doc["problems"] = [{"node": n, "value": num(v)} for n, v in ev.problems]
+        doc["problems"] = [{"node": n, "value": _plain_num(v)} for n, v in ev.problems]
     return doc
 
 
+def _plain_num(x: float) -> str:
+    """A number in JSON text as Python writes it (``nan``, ``-inf``, ``0.105754``)."""
+    return str(int(x)) if math.isfinite(x) and x == int(x) and abs(x) < 1e15 else f"{x:.6g}"
+
+
 def to_json(d: Derivation, ev: Evaluation | None = None, vf: Verification | None = None,
-            indent: int | None = 2) -> str:
-    return json.dumps(to_dict(d, ev, vf), indent=indent, ensure_ascii=False, allow_nan=False)
+            extras: Extras = NO_EXTRAS, indent: int | None = 2) -> str:
+    return json.dumps(to_dict(d, ev, vf, extras), indent=indent, ensure_ascii=False,
+                      allow_nan=False)
 
 
 # --- LaTeX and Markdown -----------------------------------------------------------------------
 
 
 def _latex_d(d: Derivation, n: str, of: str | None = None) -> str:
-    names = _latex_names(d)
-    from .graph import symbol
+    """``\\frac{\\partial J}{\\partial b}`` with labels."""
+    G = d.graph
+    return r"\frac{\partial %s}{\partial %s}" % (printing.latex_label(label(G, of or d.output)),
+                                                 printing.latex_label(label(G, n)))
 
-    top, bottom = names[symbol(of or d.output)], names[symbol(n)]
-    return r"\frac{\partial %s}{\partial %s}" % (top, bottom)
+
+def _latex_num(x: float | None, scale: float | None = None) -> str:
+    return "?" if x is None else printing.latex_number(x, scale)
+
+
+def _latex_stages(stages: list[str]) -> str:
+    return " = ".join(_dedupe(stages))
+
+
+def _latex_step(d: Derivation, n: str, s: str) -> str:
+    if s == d.output:
+        return _latex_d(d, n, s) + r"\Big|_{\mathrm{local}}"
+    return f"{_latex_d(d, s)} \\cdot {_latex_d(d, n, s)}"
+
+
+def latex_backward_lines(d: Derivation, ev: Evaluation | None = None) -> list[str]:
+    """One aligned equation per backward step: the chain rule, the adjoint, its value."""
+    lines = []
+    for n in backward_rows(d)[1:]:
+        adjoint = d.adjoints[n]
+        if not d.contributions.get(n):  # a declared input the output does not use
+            lines.append(rf"{_latex_d(d, n)} &= 0 && \text{{(unused)}}")
+            continue
+        stages = [] if _below_output(d, n) else \
+            [" + ".join(_latex_step(d, n, s) for s, _ in d.contributions[n])]
+        stages.append(show_latex(d, adjoint))
+        if ev and not _exact(adjoint):
+            stages.append(_latex_num(ev.adjoints.get(n), adjoint_scale(d, ev, n)))
+        lines.append(f"{_latex_d(d, n)} &= {_latex_stages(stages)}")
+    return lines
+
+
+FORMULA_SHOWN = 60  # tree nodes of a formula in leaf names shown beside its factored form
+
+
+def latex_gradient_lines(d: Derivation, ev: Evaluation | None = None) -> list[str]:
+    """One aligned equation per gradient: the sum over paths, factored where the paths meet
+    (the seed's form for a network), the formula in leaf names when it is small, the value."""
+    lines = []
+    for x in d.leaves:
+        expr, formula = factored(d, x, display=True), d.formulas.get(x)
+        if expr is not None and formula is not None and _evaluated(expr) == formula:
+            expr = None  # one path whose product is the formula: it says nothing more
+        stages = [] if expr is None else [show_latex(d, expr, order="none")]
+        if formula is not None and (expr is None or expr_size(formula) <= FORMULA_SHOWN):
+            stages.append(show_latex(d, formula))
+        if not stages:
+            stages.append(show_latex(d, d.adjoints[x]))
+        if ev and not (formula is not None and _exact(formula)):
+            stages.append(_latex_num(ev.adjoints.get(x), adjoint_scale(d, ev, x)))
+        lines.append(f"{_latex_d(d, x)} &= {_latex_stages(stages)}")
+    return lines
+
+
+def _evaluated(expr: sympy.Expr) -> sympy.Expr:
+    """A product built in path order, evaluated at its top: ``c·3`` → ``3·c``."""
+    return expr.func(*expr.args) if isinstance(expr, sympy.Mul | sympy.Add) else expr
+
+
+def latex_where_lines(d: Derivation) -> list[str]:
+    """What ``A′`` and ``∂loss/∂out`` stand for in a network's factored sums."""
+    lines = []
+    for op, name, partial in _where(d):
+        op = op.replace("_", r"\_")
+        lines.append(rf"{show_latex(d, name)} &= {show_latex(d, partial)} && \text{{({op})}}")
+    return lines
 
 
 def latex_lines(d: Derivation, ev: Evaluation | None = None) -> list[str]:
     """One aligned equation per backward step and per gradient."""
-    names = _latex_names(d)
-    lines = []
-    for n in backward_rows(d)[1:]:
-        terms = " + ".join(
-            _latex_d(d, n, s) + r"\Big|_{\mathrm{local}}" if s == d.output
-            else f"{_latex_d(d, s)}{_latex_d(d, n, s)}"
-            for s, _ in d.contributions[n])
-        stages = [terms, expr_latex(d.adjoints[n], names)] + ([num(ev.adjoints[n])] if ev else [])
-        lines.append(f"{_latex_d(d, n)} &= " + " = ".join(_dedupe(stages)))
-    for x in d.leaves:
-        formula = d.formulas.get(x)
-        if formula is not None and formula != d.adjoints[x]:
-            lines.append(f"{_latex_d(d, x)} &= {expr_latex(formula, names)}")
-    return lines
+    return latex_backward_lines(d, ev) + latex_gradient_lines(d, ev) + latex_where_lines(d)
+
+
+def _latex_forward(d: Derivation, ev: Evaluation | None) -> list[str]:
+    G = d.graph
+    return [f"{printing.latex_label(lab)} &= {show_latex(d, e)}"
+            + (f" = {_latex_num(v, value_scale(d, ev, n))}" if ev else "")
+            for n, lab, e, v in forward_rows(d, ev) if G.nodes[n]["kind"] == "op"]
 
 
 def to_latex(d: Derivation, ev: Evaluation | None = None,
-             vf: Verification | None = None) -> str:
-    """An ``align*`` block: the forward definitions, then the backward pass."""
-    names = _latex_names(d)
-    G = d.graph
-    forward = [f"{names[_sym(n)]} &= {expr_latex(G.nodes[n]['expr'], names)}"
-               + (f" = {num(v)}" if ev else "") for n, _, _, v in forward_rows(d, ev)]
-    body = " \\\\\n".join(forward + latex_lines(d, ev))
+             vf: Verification | None = None, extras: Extras = NO_EXTRAS) -> str:
+    """An ``align*`` block: the forward definitions, the backward pass, then each gradient as
+    its sum over paths (factored) and in leaf names, and the simplified forms."""
+    body = " \\\\\n".join(_latex_forward(d, ev) + latex_lines(d, ev)
+                          + latex_form_lines(d, extras))
     return "\\begin{align*}\n" + body + "\n\\end{align*}\n"
 
 
-def _sym(n: str):
-    from .graph import symbol
+def latex_form_lines(d: Derivation, extras: Extras) -> list[str]:
+    """``∂L/∂z = σ(z) − y``, simplified, as aligned LaTeX lines."""
+    return [rf"{_latex_d(d, n)} &= {show_latex(d, extras.forms[n])} && \text{{(simplified)}}"
+            for n in shown_forms(d, extras)[:FORMS_SHOWN]]
 
-    return symbol(n)
+
+def _aligned(lines: list[str]) -> list[str]:
+    """A display block of aligned equations (Markdown's ``$$``)."""
+    return ["$$", "\\begin{aligned}", " \\\\\n".join(lines), "\\end{aligned}", "$$"]
 
 
 def to_markdown(d: Derivation, ev: Evaluation | None = None,
-                vf: Verification | None = None) -> str:
+                vf: Verification | None = None, extras: Extras = NO_EXTRAS) -> str:
     """Markdown with tables and ``$…$`` math (for notebooks and course notes)."""
-    names = _latex_names(d)
     parts = ["### Forward pass", "", "| node | definition | value |", "|---|---|---|"]
-    for n, _lab, e, v in forward_rows(d, ev):
-        parts.append(f"| ${names[_sym(n)]}$ | ${expr_latex(e, names)}$ | {num(v) if ev else ''} |")
-    parts += ["", "### Local partials", "", "| edge | local partial | value |", "|---|---|---|"]
-    for u, v, e, val in local_rows(d, ev):
-        parts.append(f"| ${_latex_d(d, u, v)}$ | ${expr_latex(e, names)}$ | "
-                     f"{num(val) if ev else ''} |")
-    parts += ["", "### Backward pass", "", "$$", "\\begin{aligned}",
-              " \\\\\n".join(latex_lines(d, ev)), "\\end{aligned}", "$$"]
+    for n, lab, e, v in forward_rows(d, ev):
+        value = _latex_num(v, value_scale(d, ev, n)) if ev else ""
+        parts.append(f"| ${printing.latex_label(lab)}$ | ${show_latex(d, e)}$ | "
+                     + (f"${value}$" if value else "") + " |")
+    rows = [f"| ${_latex_d(d, u, v)}$ | ${show_latex(d, e)}$ | "
+            + (f"${_latex_num(val)}$" if ev else "") + " |" for u, v, e, val in local_rows(d, ev)]
+    if rows:
+        parts += ["", "### Local partials", "", "| edge | local partial | value |", "|---|---|---|",
+                  *rows]
+    backward, gradients = latex_backward_lines(d, ev), latex_gradient_lines(d, ev)
+    if backward:
+        parts += ["", "### Backward pass", "", *_aligned(backward)]
+    if gradients:
+        parts += ["", "### Gradients (the sum over paths, factored where the paths meet)", "",
+                  *_aligned(gradients)]
+    where = latex_where_lines(d)
+    if where:
+        parts += ["", "where", "", *_aligned(where)]
+    forms = latex_form_lines(d, extras)
+    if forms:
+        parts += ["", "### Simplified, as a course writes them", "", *_aligned(forms)]
     if vf is not None:
         parts += ["", "### Verification", "", "```", _text_verification(vf, ev, d.graph), "```"]
+    if extras.notes:
+        parts += ["", "### Notes", "", *(f"- {n.message}" for n in extras.notes)]
     return "\n".join(parts) + "\n"
 
 
 # --- a focus on one leaf: the seed's factored path sum -------------------------------------------
 
-A_PRIME = sympy.Function("A′")
 MAX_FACTORED_PATHS = 1000
-
-
-class _SeedPrinter(sympy.printing.str.StrPrinter):
-    """Products as ``x1·A′(f2)·(…)``, in the order the factors were built (path order)."""
-
-    def _print_Mul(self, expr):
-        return "·".join(self.parenthesize(a, 40) if isinstance(a, sympy.Add) else self._print(a)
-                        for a in expr.args)
-
-
-def seed_text(expr: sympy.Expr) -> str:
-    return _SeedPrinter({"order": "none", "full_prec": False}).doprint(expr)
-
-
-def display_local(G):
-    """Edge factors as the seed writes them: A′(f2) into an activation, ∂loss/∂out into the
-    loss, and otherwise the local partial with weights shown by their labels."""
-    names = {symbol(n): sympy.Symbol(label(G, n)) for n in G.nodes}
-
-    def local(u: str, v: str) -> sympy.Expr:
-        role = G.nodes[v].get("role")
-        if role == "act":
-            return A_PRIME(sympy.Symbol(label(G, u)))
-        if role == "loss":
-            return sympy.Symbol(f"∂{label(G, v)}/∂{label(G, u)}")
-        return G.edges[u, v]["local"].xreplace(names)
-
-    return local
 
 
 def _focus_where(d: Derivation) -> list[str]:
     """What A′ and ∂loss/∂out stand for, when the graph has activation and loss roles."""
-    G, rows = d.graph, []
-    acts = sorted({G.nodes[n]["op"] for n in G if G.nodes[n].get("role") == "act"})
-    for op in acts:
-        rows.append(f"  where A = {op}: {ops.OPS[op].maths}")
-    for u in G.predecessors(d.output):
-        if G.nodes[d.output].get("role") == "loss" and u in d.adjoints:
-            local = sympy.factor_terms(d.local(u, d.output))
-            rows.append(f"  and {d_text(d, u, d.output)} = {show(d, local)}"
-                        f"   ({G.nodes[d.output]['op']})")
+    rows = []
+    for op, name, partial in _where(d):
+        if isinstance(name, sympy.Symbol):
+            rows.append(f"  and {show(d, name)} = {show(d, partial)}   ({op})")
+        else:
+            rows.append(f"  where A = {op}: {show(d, name)} = {show(d, partial)}")
     return rows
 
 
@@ -516,19 +875,22 @@ def to_text_focus(d: Derivation, leaf: str, ev: Evaluation | None = None,
     G, local = d.graph, display_local(d.graph)
     rows = []
     if d.path_counts.get(leaf, 0) <= MAX_FACTORED_PATHS:
-        rows.append(f"{d_text(d, leaf)} = {seed_text(factored_path_sum(G, leaf, d.output, local))}")
+        expr = factored_path_sum(G, leaf, d.output, local)
+        rows.append(f"{d_text(d, leaf)} = {printing.text(expr, order='none')}")
     rows += _focus_where(d)
     count, listed = d.path_counts.get(leaf, 0), d.paths.get(leaf) or []
-    rows.append(f"{count} path{'s' * (count != 1)}, each a product of local partials"
+    rows.append(f"{count} path{'s' * (count != 1)}, "
+                f"{'each ' if count != 1 else ''}a product of local partials"
                 + (f" (first {len(listed)} listed)" if len(listed) < count else "") + ":")
     for p in listed:
         rows.append("  " + " → ".join(label(G, n) for n in p))
         factors = [local(u, v) for u, v in zip(p, p[1:], strict=False)]
-        rows.append("      " + " · ".join(seed_text(f) for f in factors if f != 1))
+        rows.append("      " + " · ".join(printing.text(f) for f in factors if f != 1))
         if ev:
             vals = [ev.locals[u, v] for u, v in zip(p, p[1:], strict=False)]
             product = num(math.prod(vals))
-            rows.append("      = " + " · ".join(num(x) for x in vals) + f" = {product}")
+            rows.append("      = " + " · ".join(num(x) if i == 0 else _signed(num(x))
+                                                 for i, x in enumerate(vals)) + f" = {product}")
     if ev:
         rows.append(f"sum over the paths = backward pass: {d_text(d, leaf)} = "
                     f"{num(ev.adjoints[leaf])}")
@@ -536,58 +898,7 @@ def to_text_focus(d: Derivation, leaf: str, ev: Evaluation | None = None,
     return "\n".join(rows) + ("\n\n" + verification if verification else "") + "\n"
 
 
-# --- layer (matrix) form of an MLP ------------------------------------------------------------
-
-_SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
-MAX_MATRIX_SHOWN = 6
-
-
-def sup(n: int) -> str:
-    """``⁽²⁾``"""
-    return f"⁽{str(n).translate(_SUP)}⁾"
-
-
-def _shape(m) -> str:
-    return f"{m.rows}×{m.cols}"
-
-
-def _matrix(m) -> str:
-    """``[0.1, 0.2]`` for a column, ``[[…], […]]`` for a matrix; shape only when large."""
-    if max(m.rows, m.cols) > MAX_MATRIX_SHOWN:
-        return f"({_shape(m)})"
-    if m.cols == 1:
-        return "[" + ", ".join(num(float(x)) for x in m) + "]"
-    return "[" + ", ".join("[" + ", ".join(num(float(x)) for x in m.row(r)) + "]"
-                           for r in range(m.rows)) + "]"
-
-
-def to_text_layers(layers) -> str:
-    """The matrix recurrence of :func:`graphexplain.nn.layers.layer_form`, with shapes."""
-    L = layers[-1].n + 1
-    rows = ["Layer form (W⁽ⁿ⁾ maps layer n → n+1, W⁽ⁿ⁾[j,i] = wn[i,j]; a" + sup(1) + " = x; "
-            "δ⁽ⁿ⁾ = ∂loss/∂z⁽ⁿ⁾)",
-            "Forward, the seed's σ(Wa + b):"]
-    for ly in layers:
-        n = ly.n
-        rows.append(f"  z{sup(n + 1)} = W{sup(n)} a{sup(n)} + b{sup(n)}   "
-                    f"({_shape(ly.W)})({_shape(ly.a_in)}) → {_shape(ly.z_out)} = "
-                    f"{_matrix(ly.z_out)};  a{sup(n + 1)} = {_matrix(ly.a_out)}")
-    rows.append("Backward:")
-    rows.append(f"  δ{sup(L)} = ∂loss/∂a{sup(L)} ⊙ A′(z{sup(L)})   {_shape(layers[-1].delta_out)} "
-                f"= {_matrix(layers[-1].delta_out)}")
-    for ly in reversed(layers):
-        n = ly.n
-        if n > 1:
-            prev = layers[n - 2]
-            rows.append(f"  δ{sup(n)} = (W{sup(n)}ᵀ δ{sup(n + 1)}) ⊙ A′(z{sup(n)})   "
-                        f"({_shape(ly.W.T)})({_shape(ly.delta_out)}) → "
-                        f"{_shape(prev.delta_out)} = {_matrix(prev.delta_out)}")
-        rows.append(f"  ∂loss/∂W{sup(n)} = δ{sup(n + 1)} a{sup(n)}ᵀ   "
-                    f"({_shape(ly.delta_out)})({_shape(ly.a_in.T)}) → {_shape(ly.dW)} = "
-                    f"{_matrix(ly.dW)}")
-        if ly.db is not None:
-            rows.append(f"  ∂loss/∂b{sup(n)} = δ{sup(n + 1)}   {_shape(ly.db)}")
-    return "\n".join(rows) + "\n"
+# --- cost and descent -------------------------------------------------------------------------
 
 
 def to_text_cost(c: dict) -> str:
@@ -642,16 +953,20 @@ class _ProgramPrinter(sympy.printing.str.StrPrinter):
 
 
 def to_program(d: Derivation, ev: Evaluation | None = None,
-               vf: Verification | None = None) -> str:
+               vf: Verification | None = None, extras: Extras = NO_EXTRAS) -> str:
     """The graph as a program the parser reads back into the same graph, one statement per
     node in topological order (``v = b*c``, ``u = a + v``, ``J = 3*u``)."""
     printer = _ProgramPrinter({"full_prec": False})
     G = d.graph
     rows = []
+    # an input nothing uses exists only by its declaration: J(a, b) = 2*a
+    unused = any(G.degree(n) == 0 for n in G if G.nodes[n]["kind"] != "op")
+    inputs = [n for n in d.order if G.nodes[n]["kind"] != "op" and "value" not in G.nodes[n]]
     for n in d.order:
         data = G.nodes[n]
         if data["kind"] == "op" or "value" in data:
-            rows.append(f"{n} = {printer.doprint(data['expr'])}")
+            head = f"{n}({', '.join(inputs)})" if unused and n == d.output else n
+            rows.append(f"{head} = {printer.doprint(data['expr'])}")
     return "\n".join(rows) + "\n"
 
 
@@ -660,6 +975,6 @@ PRINTERS: dict[str, Callable] = {"program": to_program, "text": to_text, "json":
 
 
 def report(d: Derivation, fmt: str = "text", ev: Evaluation | None = None,
-           vf: Verification | None = None) -> str:
-    """The report in ``fmt``: one of text, json, latex, markdown."""
-    return PRINTERS[fmt](d, ev, vf)
+           vf: Verification | None = None, extras: Extras = NO_EXTRAS) -> str:
+    """The report in ``fmt``: one of text, json, latex, markdown, program."""
+    return PRINTERS[fmt](d, ev, vf, extras)

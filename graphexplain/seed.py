@@ -60,6 +60,10 @@ MODELS = [
                  "var2 = var1*var1*3, out = var2.mean()", "seed_autograd.py:snippet",
                  note="x requires grad; ∂out/∂x = 1.5·(x + 2), as x.grad shows after "
                       "out.backward()."),
+    ModelExample("seed_no_grad", "The seed's torch.no_grad(): c = var1*10 is not tracked",
+                 "seed_no_grad.py:snippet",
+                 note="∂out/∂x = 1.5·(x + 2), as torch's x.grad: the graph is cut at c, "
+                      "which was computed under no_grad and carries no gradient."),
 ]
 
 EXAMPLES = [

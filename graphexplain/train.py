@@ -107,6 +107,25 @@ def torch_sgd(G: nx.DiGraph, output: str, point: Mapping[str, float], lr: float,
     return Trajectory(lr, steps, rows, final)
 
 
+def gradient_norm(G: nx.DiGraph, output: str, point: Mapping[str, float]) -> float:
+    """‖∇output‖ = √(Σ_w (∂output/∂w)²) over the leaves that require grad, at ``point``:
+    0 at a stationary point, which is where gradient descent stops moving.
+
+    Examples
+    --------
+    >>> from graphexplain.parse import parse
+    >>> from graphexplain.graph import build
+    >>> G = build(parse("loss = (w - 3)^2 + (b - 1)^2"))
+    >>> gradient_norm(G, "loss", {"w": 0.0, "b": 1.0}), gradient_norm(G, "loss", {"w": 3, "b": 1})
+    (6.0, 0.0)
+    """
+    plan = plan_for(G)
+    values = plan.forward(check_point(G, point))
+    adjoints = plan.backward(output, plan.local_contributions(values))
+    with np.errstate(all="ignore"):
+        return float(np.sqrt(sum(float(adjoints[plan.index[p]]) ** 2 for p in grad_leaves(G))))
+
+
 def _relative(x: float, y: float) -> float:
     """|x − y| / max(1, |x|, |y|); 0 for equal values, infinities and NaNs included."""
     if x == y or (np.isnan(x) and np.isnan(y)):

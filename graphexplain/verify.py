@@ -62,7 +62,14 @@ class Check:
         if self.population is not None and self.population > self.compared + len(
                 self.not_comparable):
             d["sampled_from"] = self.population
+        if self.differences:
+            d["differences"] = {x: {"h": h, "f_plus": _finite(up), "f_minus": _finite(down)}
+                                for x, (h, up, down) in self.differences.items()}
         return d
+
+
+def _finite(x: float) -> float | None:
+    return x if math.isfinite(x) else None
 
 
 def close(a: float, b: float, rtol: float, atol: float) -> bool:
@@ -251,7 +258,7 @@ def _central_differences(G: nx.DiGraph, output: str, point: Mapping[str, float],
                    for s in (1, -1)]
         values = plan.forward_batch(point, changes)
         up, down = values[0::2], values[1::2]
-        crossed = (np.sign(up[:, kink_args]) != np.sign(down[:, kink_args])).any(axis=1)
+        crossed = (_kink_side(up, kink_args) != _kink_side(down, kink_args)).any(axis=1)
         with np.errstate(all="ignore"):
             diffs = (up[:, k] - down[:, k]) / (2 * np.array(hs))
             rounding = 4 * EPS * np.maximum(abs(up[:, k]), abs(down[:, k])) / np.array(hs)
@@ -261,11 +268,31 @@ def _central_differences(G: nx.DiGraph, output: str, point: Mapping[str, float],
     return out
 
 
-def _kink_arguments(G: nx.DiGraph, plan) -> list[int]:
-    """The node indices of the arguments of kinked ops (relu, abs, leaky_relu)."""
-    return [plan.index[G.nodes[n]["args"][0]] for n in G
-            if G.nodes[n]["kind"] == "op" and ops.OPS[G.nodes[n]["op"]].kink is not None
-            and isinstance(G.nodes[n]["args"][0], str)]
+def _kink_arguments(G: nx.DiGraph, plan) -> tuple[list[int], list[int | None]]:
+    """Where each kinked op (relu, abs, leaky_relu, max) changes branch: the node indices of
+    its first argument and, for max(a, b), its second (the kink is at a = b)."""
+    firsts, seconds = [], []
+    for n in G:
+        data = G.nodes[n]
+        if data["kind"] != "op" or ops.OPS[data["op"]].kink is None:
+            continue
+        args = [plan.index[a] if isinstance(a, str) else float(a) for a in data["args"]]
+        if len(args) == 1 and isinstance(args[0], int):
+            firsts.append(args[0])
+            seconds.append(None)
+        elif len(args) == 2:
+            firsts.append(args[0])
+            seconds.append(args[1])
+    return firsts, seconds
+
+
+def _kink_side(values: np.ndarray, kink_args) -> np.ndarray:
+    """The sign of each kinked op's argument (a − b for max) in each row of ``values``."""
+    firsts, seconds = kink_args
+    columns = [(values[:, a] if isinstance(a, int) else np.full(len(values), a))
+               - (0.0 if b is None else values[:, b] if isinstance(b, int) else b)
+               for a, b in zip(firsts, seconds, strict=True)]
+    return np.sign(np.stack(columns, axis=1)) if columns else np.zeros((len(values), 0))
 
 
 def _leaves_through_kinks(G: nx.DiGraph, output: str, kink_nodes: list[str]) -> set[str]:

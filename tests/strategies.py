@@ -43,14 +43,17 @@ def functions() -> list[str]:
 
 
 def ops_with_kinks() -> list[str]:
-    """The op rows that declare a non-differentiable point."""
-    return sorted(name for name, op in ops.OPS.items() if op.kink is not None)
+    """The one-argument op rows that declare a non-differentiable point (at 0); ``max`` has
+    its kink at a tie, and ``call_text`` writes it as max(a, −a), whose tie is at a = 0."""
+    return sorted(name for name, op in ops.OPS.items() if op.kink is not None and op.arity == 1)
 
 
 def call_text(name: str, arg: str, params: dict[str, str] | None = None,
               keyword: bool = True) -> str:
     """``name(arg, …)`` with the domain wrapper and the given parameters."""
     inner = DOMAIN.get(name, "{a}").format(a=arg)
+    if ops.FUNCTIONS[name].arity == 2:  # max(a, −a) = |a|: its tie is at a = 0, as for a kink
+        inner = f"{inner}, -({inner})"
     extra = ""
     if params:
         if keyword:
@@ -185,8 +188,10 @@ def pipeline(text: str, output: str | None = None, **limits):
 
 
 def graph_point(G: nx.DiGraph, point: dict[str, float]) -> dict[str, float]:
-    """The part of ``point`` the graph has inputs for (folding may drop an input)."""
-    return {n: point[n] for n in graph.leaves(G) if "value" not in G.nodes[n]}
+    """The part of ``point`` the graph has inputs for (folding may drop an input), and the
+    default of an input the point does not give (``h1`` in ``h1 = 1; f = relu(h1) + h1``)."""
+    return {n: point[n] if n in point else G.nodes[n]["default"] for n in graph.leaves(G)
+            if "value" not in G.nodes[n]}
 
 
 #: The op table's own sympy functions (the ones sympy does not have).

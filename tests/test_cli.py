@@ -18,8 +18,8 @@ def run(capsys, *argv):
 def test_seed_example(capsys):
     code, out, err = run(capsys, "explain", "J(a,b,c) = 3(a+bc)", "--at", "a=1", "b=2", "c=3")
     assert code == 0 and err == ""
-    for line in ("v = b*c = 6", "u = a + v = 7", "J = 3*u = 21", "∂v/∂b = c = 3",
-                 "∂J/∂a = 3", "∂J/∂b = 3*c = 9", "∂J/∂c = 3*b = 6",
+    for line in ("v = b·c = 6", "u = a + v = 7", "J = 3·u = 21", "∂v/∂b = c = 3",
+                 "∂J/∂a = 3", "∂J/∂b = 3·c = 9", "∂J/∂c = 3·b = 6",
                  "torch.autograd (float64): agrees"):
         assert line in out
 
@@ -123,7 +123,7 @@ def test_ops_lists_the_table(capsys):
 def test_demo_writes_the_seed_examples(capsys, tmp_path):
     code, out, err = run(capsys, "demo", "--out", str(tmp_path / "out"))
     assert code == 0, err
-    assert "∂J/∂b = 3*c = 9" in out
+    assert "∂J/∂b = 3·c = 9" in out
     assert (tmp_path / "out" / "j_textbook.svg").exists()
     doc = json.loads((tmp_path / "out" / "j_textbook.json").read_text())
     assert doc["verification"]["torch"]["ok"] is True

@@ -217,3 +217,96 @@ def _zero_at_points(expr) -> bool:
         if abs(value) > 1e-8:
             return False
     return True
+
+
+# --- inputs the output does not use, and the course's programs end to end -----------------------
+
+
+def test_an_unused_declared_input_has_gradient_zero():
+    """J(a,b) = 2a: b is declared, so --at b=7 is accepted and ∂J/∂b = 0 (torch: None)."""
+    from graphexplain import explain
+    from graphexplain.derive import factored_path_sum
+
+    d = derive(build(parse("J(a,b) = 2a")))
+    assert d.leaves == ["a", "b"]
+    assert d.adjoints["b"] == 0 and d.formulas["b"] == 0 and d.program["b"] == 0
+    assert d.contributions["b"] == []
+    assert d.path_counts["b"] == 0 and d.paths["b"] == []
+    assert factored_path_sum(d.graph, "b", "J") == 0
+    e = explain("J(a,b) = 2a", at={"a": 1, "b": 7})
+    assert e.evaluation.adjoints == {"J": 1.0, "a": 2.0, "b": 0.0}
+    assert e.gradients["b"]["value"] == 0.0 and e.gradients["a"]["value"] == 2.0
+    assert e.verification.ok is True
+    assert e.verification.torch.compared == 3
+    assert e.verification.finite_difference.compared == 2
+
+
+def test_a_point_from_the_program_itself():
+    """y = x**2; x = 3 explains dy/dx = 6 at x = 3."""
+    from graphexplain import explain_graph
+    from graphexplain.graph import complete_point
+
+    G = build(parse("y = x**2; x = 3"))
+    e = explain_graph(G, complete_point(G, None))
+    assert e.evaluation.values == {"x": 3.0, "y": 9.0}
+    assert e.gradients["x"]["value"] == 6.0 and same(e.gradients["x"]["formula"], 2 * x)
+    assert e.verification.ok is True
+    e = explain_graph(G, complete_point(G, {"x": -1}))
+    assert e.gradients["x"]["value"] == -2.0
+
+
+def test_sigma_of_a_linear_unit_in_the_course_notation():
+    from graphexplain import explain
+
+    e = explain("y = σ(w·x + b)", at={"w": 2, "x": 0.5, "b": -1})
+    grads = {n: g["value"] for n, g in e.gradients.items()}
+    # w·x + b = 0, σ(0) = 1/2, σ′(0) = 1/4
+    assert grads == {"w": 0.125, "x": 0.5, "b": 0.25}
+    assert e.verification.ok is True
+    assert {n for n in e.graph if e.graph.nodes[n]["kind"] == "op"} == {"u", "v", "y"}
+
+
+def test_labels_as_names_end_to_end():
+    from graphexplain import explain
+
+    e = explain("f = w1[1,2]*x1", at={"w1_1_2": 2, "x1": 3})
+    assert e.gradients["w1_1_2"]["value"] == 3.0 and e.verification.ok is True
+    assert e.graph.nodes["w1_1_2"]["label"] == "w1[1,2]"
+
+
+def test_a_shared_subexpression_sums_its_paths():
+    """σ(f2)·σ(f2) + σ(f2): one σ node, whose adjoint sums both uses (2σ + 1)."""
+    from graphexplain import explain
+
+    e = explain("f = sigmoid(f2)*sigmoid(f2) + sigmoid(f2)", at={"f2": 0.3})
+    (s,) = [n for n in e.graph if e.graph.nodes[n].get("op") == "sigmoid"]
+    sig = 1 / (1 + math.exp(-0.3))
+    assert e.evaluation.adjoints[s] == pytest.approx(2 * sig + 1)
+    assert e.gradients["f2"]["value"] == pytest.approx((2 * sig + 1) * sig * (1 - sig))
+    assert e.derivation.path_counts["f2"] == 2  # σ → σ·σ (local 2σ) → f, and σ → f
+    assert e.verification.ok is True
+
+
+@pytest.mark.parametrize(("point", "want"), [
+    ({"x": 2.0, "y": 1.0}, {"x": 1.0, "y": 0.0}),
+    ({"x": 1.0, "y": 2.0}, {"x": 0.0, "y": 1.0}),
+    ({"x": 1.0, "y": 1.0}, {"x": 0.5, "y": 0.5}),  # a tie splits as torch.maximum does
+])
+def test_max_gradients_follow_torch(point, want):
+    from graphexplain import explain
+
+    e = explain("f = max(x, y)", at=point)
+    assert {n: g["value"] for n, g in e.gradients.items()} == want
+    assert e.verification.torch.ok is True and e.verification.ok is not False
+    assert e.evaluation.kinks == (["f"] if point["x"] == point["y"] else [])
+
+
+def test_the_course_classification_program():
+    from graphexplain import explain
+
+    text = "z = w*x + b; p = sigmoid(z); L = -(y*log(p) + (1-y)*log(1-p))"
+    e = explain(text, at={"w": 0.8, "b": -0.2, "x": 1.5, "y": 1.0}, consts=["x", "y"])
+    p = 1 / (1 + math.exp(-(0.8 * 1.5 - 0.2)))
+    assert e.evaluation.adjoints["z"] == pytest.approx(p - 1.0)  # σ(z) − y
+    assert e.gradients["w"]["value"] == pytest.approx((p - 1.0) * 1.5)
+    assert e.verification.ok is True

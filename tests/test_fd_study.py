@@ -17,7 +17,7 @@ def _study(text, at, leaf):
 
 
 def test_each_row_is_the_central_difference_of_its_step():
-    s, e = _study("f = x**3", {"x": 2.0}, "x")
+    s, _ = _study("f = x**3", {"x": 2.0}, "x")
     assert [r.h for r in s.rows] == [10.0 ** -k for k in range(1, 13)]
     for r in s.rows:
         assert r.up == pytest.approx((2 + r.h) ** 3, rel=1e-15)

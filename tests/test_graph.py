@@ -9,7 +9,14 @@ import pytest
 import sympy
 
 from graphexplain import graph as graph_module
-from graphexplain.errors import GraphError, GraphExplainError, LimitError, UnsupportedOpError
+from graphexplain import ops as ops_module
+from graphexplain.errors import (
+    GraphError,
+    GraphExplainError,
+    LimitError,
+    PointError,
+    UnsupportedOpError,
+)
 from graphexplain.graph import add_leaf, add_op, build, new_graph, symbol, validate
 from graphexplain.limits import Limits
 from graphexplain.parse import parse
@@ -91,28 +98,79 @@ def test_fresh_names_avoid_user_names():
     assert {"u", "v"} <= set(G.nodes)
     assert G.nodes["u"]["kind"] == "input" and G.nodes["v"]["kind"] == "input"
     fresh = [n for n in G if G.nodes[n]["kind"] == "op" and n != "J"]
-    assert len(fresh) == len(set(fresh)) == 3
-    assert not set(fresh) & {"u", "v", "J"}
+    # u*v is written twice and is one node; u and v are taken, so both are named by their op
+    assert sorted(fresh) == ["prod1", "sin1"]
+    assert G.nodes["sin1"]["args"] == ("prod1",)
+    assert G.nodes["J"]["args"] == ("prod1", "sin1")
 
 
 def test_fresh_names_outermost_first():
+    """u and v are the two outermost unnamed parts; the rest are named after their op."""
     G = build(parse("J = 3*(a + b*c*sin(d))"))
     assert G.nodes["u"]["op"] == "add"
     assert G.nodes["v"]["op"] == "mul"
-    assert G.nodes["w"]["op"] == "sin"
+    assert G.nodes["sin1"]["op"] == "sin" and G.nodes["sin1"]["label"] == "sin₁"
+    assert str(G.nodes["v"]["expr"]) == "b*c*sin1"
 
 
-def test_fresh_names_run_out_to_t1():
+def test_many_intermediates_are_named_by_their_op():
     text = "f = " + " + ".join(f"sin(x{i})" for i in range(20))
     G = build(parse(text))
-    assert "t1" in G and G.nodes["t1"]["op"] == "sin"
+    assert G.nodes["u"]["op"] == "sin" and G.nodes["v"]["op"] == "sin"
+    sins = [n for n in G if n.startswith("sin")]
+    assert sorted(sins, key=lambda n: int(n[3:])) == [f"sin{k}" for k in range(1, 19)]
+    assert G.nodes["sin1"]["args"] == ("x2",)  # numbered in evaluation order, after u and v
+    assert G.nodes["sin18"]["label"] == "sin₁₈"
 
 
-def test_only_what_the_output_needs_is_kept():
-    G = build(parse("f = x; g = y*2", output="g"))
-    assert set(G.nodes) == {"y", "g"}
-    G = build(parse("f(x,y,z) = x*y"))
-    assert "z" not in G
+def test_fresh_names_never_clash_with_the_course_or_the_user():
+    """The issue's clashes: ``w = w2*x2`` beside the weights, ``h = log(m)`` beside the step
+    h, and a one-line cross-entropy named n, m, h, k, t, r, s, q, v."""
+    G = build(parse("f = w2*x2 + log(m) + exp(w1)"))
+    fresh = {n for n in G if G.nodes[n]["kind"] == "op" and n != "f"}
+    assert fresh == {"u", "v", "exp1"}
+    assert G.nodes["u"]["expr"] == symbol("w2") * symbol("x2")
+    G = build(parse("L = -(y*log(σ(z)) + (1 - y)*log(1 - σ(z)))"))
+    fresh = [n for n in G if G.nodes[n]["kind"] == "op" and n != "L"]
+    assert sorted(fresh) == ["log1", "log2", "prod1", "prod2", "prod3", "sigma1", "sum1",
+                             "sum2", "u", "v"]
+    assert not set(fresh) & graph_module.COURSE_NAMES
+    labels = {G.nodes[n]["label"] for n in fresh}
+    assert {"σ₁", "log₁", "log₂", "Σ₁", "Π₁"} <= labels
+    assert G.nodes["log1"]["expr"] == sympy.log(symbol("sigma1"))
+
+
+def test_fresh_names_avoid_prefixes_of_user_names():
+    G = build(parse("f = u1*sigma2 + sin(x)*cos(x)"))
+    fresh = {n for n in G if G.nodes[n]["kind"] == "op" and n != "f"}
+    assert "u" not in fresh and "v" in fresh  # u is a prefix of u1
+    G = build(parse("f = u*v*sigma + sigmoid(y)*sigmoid(x)*x + sum_sq"))
+    names = set(G.nodes)
+    assert {"sigma_1", "sigma_2", "prod1", "prod2"} <= names and "sigma1" not in names
+    assert G.nodes["sigma_1"]["label"] == "σ₁"
+    assert G.nodes["sigma_1"]["expr"] == ops_module.sigmoid(symbol("y"))
+
+
+def test_common_subexpressions_are_one_node():
+    """σ(f2) written three times is one node with a fork, not three names."""
+    G = build(parse("f = sigmoid(f2)*sigmoid(f2) + sigmoid(f2)"))
+    sig = [n for n in G if G.nodes[n].get("op") == "sigmoid"]
+    assert len(sig) == 1
+    (s,) = sig
+    assert G.out_degree(s) == 2
+    square = next(n for n in G.successors(s) if n != "f")
+    assert G.edges[s, square]["argnum"] == (0, 1)
+    # across statements, and only identical trees: 2*x is not 2.0*x
+    G = build(parse("a = exp(2*x) + 1; f = a*exp(2*x) + exp(2.0*x)"))
+    assert len([n for n in G if G.nodes[n].get("op") == "exp"]) == 2
+
+
+def test_unused_declared_inputs_are_leaves_without_edges():
+    G = build(parse("J(a,b) = 2a"))
+    assert set(G.nodes) == {"a", "b", "J"}
+    assert G.nodes["b"]["kind"] == "input" and G.degree("b") == 0
+    assert graph_module.grad_leaves(G) == ["a", "b"]
+    assert graph_module.tracked(G, "J") == {"a", "b", "J"}
 
 
 def test_named_constant_and_alias():
@@ -221,3 +279,91 @@ def test_validate_leaf_with_incoming_edge():
     G.add_edge("x", "z", argnum=(0,), local=1)
     with pytest.raises(GraphError, match="leaf 'z'"):
         validate(G)
+
+
+# --- names as the user types them ---------------------------------------------------------------
+
+
+def test_labels_are_kept_on_the_nodes():
+    G = build(parse("h[1] = sigmoid(w1[1,2]*x1); f = 2*h[1]"))
+    assert G.nodes["w1_1_2"]["label"] == "w1[1,2]" and G.nodes["h_1"]["label"] == "h[1]"
+    assert G.nodes["x1"]["label"] == "x1"
+    assert G.nodes["h_1"]["expr"] == ops_module.sigmoid(symbol("u"))
+
+
+@pytest.mark.parametrize(("typed", "node"), [
+    ("w1_1_2", "w1_1_2"), ("w1[1,2]", "w1_1_2"), ("w1[1, 2]", "w1_1_2"),
+    (" w1 [ 1 , 2 ] ", "w1_1_2"), ("w1［1，2］", "w1_1_2"), ("x1", "x1"), ("f", "f"),
+    ("linear.weight[0,0]", "linear_weight_0_0"), ("linear_weight_0_0", "linear_weight_0_0"),
+    ("σ₁", "sigma1"), ("sigma1", "sigma1"),
+])
+def test_resolve_takes_identifiers_and_labels(typed, node):
+    G = build(parse("f = sigmoid(w1[1,2]*x1 + linear.weight[0,0]) * sigmoid(x1) * x1"))
+    assert graph_module.resolve(G, typed) == node
+
+
+def test_resolve_an_unknown_name_says_what_is_close():
+    G = build(parse("f = w1[1,2]*x1 + w1[2,2]*x2"))
+    with pytest.raises(graph_module.UnknownNameError) as info:
+        graph_module.resolve(G, "w1[1,3]", what="--at")
+    assert str(info.value) == ("--at w1[1,3]: no such name; did you mean w1[1,2] or w1[2,2]? "
+                               "(names: w1[1,2], x1, w1[2,2], x2, u, v, f)")
+    assert isinstance(info.value, PointError) and isinstance(info.value, GraphExplainError)
+    leaves = graph_module.grad_leaves(G)
+    with pytest.raises(graph_module.UnknownNameError) as info:
+        graph_module.resolve(G, "u", among=leaves, what="--wrt")
+    assert str(info.value) == ("--wrt u: not an input (inputs: w1[1,2], x1, w1[2,2], x2)")
+    with pytest.raises(graph_module.UnknownNameError, match="no such name"):
+        graph_module.resolve(G, "zzz")
+
+
+def test_resolve_point_and_defaults():
+    G = build(parse("f = w1[1,2]*x1"))
+    assert graph_module.resolve_point(G, {"w1[1,2]": 2, "x1": 3}) == {"w1_1_2": 2, "x1": 3}
+    assert graph_module.resolve_point(G, None) is None
+    with pytest.raises(PointError, match="--at gives w1\\[1,2\\] twice"):
+        graph_module.resolve_point(G, {"w1[1,2]": 2, "w1_1_2": 3})
+    assert graph_module.complete_point(G, None) is None  # no defaults: symbolic only
+    assert graph_module.complete_point(G, {"w1[1, 2]": 2, "x1": 3}) == {"w1_1_2": 2.0,
+                                                                         "x1": 3.0}
+
+
+def test_consts_may_be_labels():
+    G = build(parse("f = w1[1,2]*x1"), consts=["x1", "w1[1, 2]"])
+    assert G.nodes["w1_1_2"]["kind"] == "const" and G.nodes["x1"]["kind"] == "const"
+    with pytest.raises(GraphError) as info:
+        build(parse("f = w1[1,2]*x1"), consts=["w1[2,1]"])
+    assert str(info.value) == ("--const w1[2,1]: not an input of the program; did you mean "
+                               "w1[1,2]? (inputs: w1[1,2], x1)")
+
+
+# --- named numbers ------------------------------------------------------------------------------
+
+
+def test_a_program_of_named_numbers_is_explained_at_them():
+    """``y = x**2; x = 3``: x is the input, and 3 its point (not a constant and an empty
+    explanation)."""
+    G = build(parse("y = x**2; x = 3"))
+    assert G.nodes["x"]["kind"] == "input" and G.nodes["x"]["default"] == 3.0
+    assert "value" not in G.nodes["x"] and G.nodes["x"]["expr"] == symbol("x")
+    assert graph_module.grad_leaves(G) == ["x"]
+    assert graph_module.defaults(G) == {"x": 3.0}
+    assert graph_module.complete_point(G, None) == {"x": 3.0}
+    assert graph_module.complete_point(G, {"x": 5}) == {"x": 5.0}
+
+
+def test_named_numbers_beside_inputs_stay_constants():
+    G = build(parse("k = 3; f = k*x"))
+    assert G.nodes["k"]["kind"] == "const" and G.nodes["k"]["value"] == 3.0
+    assert graph_module.defaults(G) == {}
+
+
+def test_a_declared_input_given_a_number_has_it_as_default():
+    G = build(parse("J(a,b) = a*b; b = 2; k = 5; c = k*a", output="J"))
+    assert G.nodes["b"]["kind"] == "input" and G.nodes["b"]["default"] == 2.0
+    assert graph_module.complete_point(G, None) is None  # a has no value
+    assert graph_module.complete_point(G, {"a": 1}) == {"a": 1.0, "b": 2.0}
+    G = build(parse("J(a,b) = a*b; b = 2"), consts=["b"])
+    assert G.nodes["b"]["kind"] == "const" and G.nodes["b"]["value"] == 2.0
+    G = build(parse("y = x**2; x = 3"), consts=["x"])
+    assert G.nodes["x"]["kind"] == "const" and G.nodes["x"]["value"] == 3.0

@@ -220,10 +220,10 @@ def test_answered_in_time(runs, case):
 
 
 def test_numeric_edge_cases_name_the_node(runs):
-    assert "f = 1/x = inf" in runs["division-by-zero-at-point"].stdout
+    assert "f = 1/x = ∞" in runs["division-by-zero-at-point"].stdout
     assert "f = nan: log outside its domain" in runs["log-of-negative"].stdout
     overflow = runs["overflow-at-point"].stdout
-    assert "v = inf: overflow" in overflow and "not comparable at this point (x)" in overflow
+    assert "v = ∞: overflow" in overflow and "not comparable at this point (x)" in overflow
     kink = runs["relu-kink"].stdout
     assert "relu is not differentiable here" in kink and "DISAGREES" not in kink
 

@@ -115,11 +115,13 @@ def test_seed_names_and_structure():
     assert a  # names are plain strings; the seed's pre-activations are f, g, out
 
 
-@pytest.mark.parametrize("shape", [(2, 2, 2, 1), (3, 2, 3, 2)])
-def test_matrix_entry_equals_the_scalar_path_sum(shape):
-    """Entry [j,i] of δ⁽ⁿ⁺¹⁾a⁽ⁿ⁾ᵀ = the factored path sum for w_n[i,j], symbolically (with A′
-    generic) and numerically (with the graph's adjoints)."""
-    e = explain_mlp(MLPSpec(shape, "tanh", bias=True), verify=False)
+@pytest.mark.parametrize("shape, activation, output_activation", [
+    ((2, 2, 2, 1), "tanh", "identity"), ((3, 2, 3, 2), "tanh", "identity"),
+    ((2, 3, 2), "identity", "sigmoid"), ((2, 2, 2, 2), "relu", "tanh")])
+def test_matrix_entry_equals_the_scalar_path_sum(shape, activation, output_activation):
+    """Entry [j,i] of δ⁽ⁿ⁾a⁽ⁿ⁻¹⁾ᵀ = the factored path sum for w_n[i,j], symbolically (with A′
+    generic, and none for a linear layer) and numerically (with the graph's adjoints)."""
+    e = explain_mlp(MLPSpec(shape, activation, output_activation, bias=True), verify=False)
     G = e.graph
     layers = layer_form(G, e.evaluation)
     local = display_local(G)
@@ -136,9 +138,10 @@ def test_matrix_entry_equals_the_scalar_path_sum(shape):
 def test_layer_deltas_equal_the_graph_adjoints():
     e = explain_mlp(MLPSpec((3, 4, 2, 2), "sigmoid", loss="ce"), verify=False)
     layers = layer_form(e.graph, e.evaluation)
-    names = {2: ["f1", "f2", "f3", "f4"], 3: ["g1", "g2"], 4: ["out1", "out2"]}
+    names = {1: ["f1", "f2", "f3", "f4"], 2: ["g1", "g2"], 3: ["out1", "out2"]}  # z⁽ⁿ⁾
+    assert [ly.n for ly in layers] == [1, 2, 3]
     for ly in layers:
-        expected = [e.evaluation.adjoints[z] for z in names[ly.n + 1]]
+        expected = [e.evaluation.adjoints[z] for z in names[ly.n]]
         assert [float(v) for v in ly.delta_out] == pytest.approx(expected, rel=1e-12)
 
 
@@ -170,7 +173,7 @@ def test_cli_mlp_errors_and_json(capsys):
     assert main(["mlp", "--layers", "2,x"]) == 2
     assert "error: --layers" in capsys.readouterr().err
     assert main(["mlp", "--wrt", "w9[1,1]"]) == 2
-    assert "no such weight" in capsys.readouterr().err
+    assert "w9[1,1]: no such name; did you mean w3[1,1]" in capsys.readouterr().err
     assert main(["mlp", "--layers", "2,3,1", "--format", "json", "--seed", "3"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["output"] == "loss" and len(doc["gradients"]) == 2 * 3 + 3 + 3 + 1

@@ -287,3 +287,70 @@ def test_known_derivatives_at_zero(name, params, want):
     x, o = graph.symbol("x"), graph.symbol("o")
     partial = op.partial(0, [x], o, full).xreplace({o: op.build(x, **full)})
     assert float(partial.xreplace({x: sympy.Integer(0)})) == pytest.approx(want)
+
+
+# --- max: a two-argument row with a kink at a tie -----------------------------------------------
+
+
+@pytest.mark.parametrize(("a", "b"), [(2.0, 1.0), (1.0, 2.0), (1.5, 1.5), (-0.5, -0.5)])
+def test_max_partials_follow_torch_maximum(a, b):
+    """∂max(a,b)/∂a = 1, 0, or ½ at a tie, where torch.maximum splits the gradient."""
+    op = ops.OPS["max"]
+    x, y, o = graph.symbol("x"), graph.symbol("y"), graph.symbol("o")
+    subs = {x: sympy.Float(a), y: sympy.Float(b)}
+    ours = [float(op.partial(i, [x, y], o, {}).xreplace(subs)) for i in range(2)]
+    ta, tb = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (a, b))
+    op.torch(ta, tb).backward()
+    assert ours == [float(ta.grad), float(tb.grad)]
+    assert op.kink([a, b], {}) is (a == b)
+    assert float(op.build(sympy.Float(a), sympy.Float(b))) == max(a, b)
+
+
+def test_max_numeric_and_c_code_agree():
+    import numpy as np
+
+    from graphexplain.codegen import CompiledGradient
+    from graphexplain.derive import derive
+
+    xs, ys = np.array([2.0, 1.0, 1.5, np.nan]), np.array([1.0, 2.0, 1.5, 0.0])
+    got = ops.NUMERIC["maximum"](xs, ys)
+    assert list(got[:3]) == [2.0, 2.0, 1.5] and math.isnan(got[3])
+    grad = CompiledGradient(derive(graph.build(parse.parse("f = max(x, y)"))))
+    assert grad({"x": 2.0, "y": 1.0}) == (2.0, {"x": 1.0, "y": 0.0})
+    assert grad({"x": 1.5, "y": 1.5}) == (1.5, {"x": 0.5, "y": 0.5})
+    value, _ = grad({"x": float("nan"), "y": 0.0})
+    assert math.isnan(value)
+
+
+def test_max_prints_in_latex():
+    x, y = graph.symbol("x"), graph.symbol("y")
+    assert sympy.latex(ops.maximum(x, y)) == r"\max\left(x, y\right)"
+
+
+# --- rows the network builders make, and the names of intermediates -----------------------------
+
+
+def test_network_only_rows_are_flagged_and_say_what_to_write():
+    assert set(ops.NETWORK_ONLY) == {"linear", "mse", "cross_entropy", "bce_logits"}
+    for name, op in ops.OPS.items():
+        assert op.network_only is (name in ops.NETWORK_ONLY)
+        assert op.user is not op.network_only
+        assert bool(op.instead) is op.network_only
+        if op.network_only:
+            assert name not in ops.FUNCTIONS
+
+
+@pytest.mark.parametrize("name", ROWS)
+def test_every_row_names_its_intermediates(name):
+    """The stem is an ASCII identifier that is not one of the course's names (w, x, h, …)."""
+    stem, shown = ops.OPS[name].intermediate
+    assert stem.isascii() and stem.isidentifier() and not stem[-1].isdigit()
+    assert stem not in graph.COURSE_NAMES and shown
+    assert ops.OPS["sigmoid"].intermediate == ("sigma", "σ")
+    assert ops.OPS["add"].intermediate == ("sum", "Σ")
+    assert ops.OPS["mul"].intermediate == ("prod", "Π")
+
+
+def test_aliases_name_functions_of_the_table():
+    for alias, name in ops.ALIASES.items():
+        assert name in ops.FUNCTIONS and alias not in ops.FUNCTIONS

@@ -40,7 +40,8 @@ def test_doctests():
 # --- refusals -----------------------------------------------------------------------------------
 
 REFUSED = [
-    ("f = a.b", "attribute"),
+    ("f = (a).b", "attribute"),
+    ("f = torch.sigmoid(x)", "attribute"),
     ("__import__('os').system('id')", None),
     ("f = __import__('os')", "__"),
     ("f = foo(x)", "unknown function 'foo'"),
@@ -48,7 +49,8 @@ REFUSED = [
     ("f = [x for x in y]", "comprehension"),
     ("f = (x for x in y)", "comprehension"),
     ("import os", "import"),
-    ("f = a[0]", "subscript"),
+    ("f = a[i]", "subscript"),
+    ("f = (a+b)[0]", "subscript"),
     ("f = 'abc'", "string"),
     ('f = "abc"', "string"),
     ("f = __x", "__"),
@@ -96,7 +98,7 @@ REFUSED = [
     ("f(x,x) = x", "declared twice"),
     ("J(a,b) = a; K(a) = a", "declared twice"),
     ("x; y", "bare expression"),
-    ("f(x) = x; x = 2", "declared input"),
+    ("f(x,y) = x; x = y", "declared input"),
     ("f = x\nf = y", "assigned twice"),
 ]
 
@@ -114,8 +116,10 @@ def test_refused_with_line_and_column(text, fragment):
 
 
 @pytest.mark.parametrize(("text", "line", "col", "fragment"), [
-    ("f = a.b", 1, 5, "attribute"),
-    ("f = x^2 + a.b", 1, 11, "attribute"),  # after ^ is rewritten to **
+    ("f = (a).b", 1, 5, "attribute"),
+    ("f = x^2 + (a).b", 1, 11, "attribute"),  # after ^ is rewritten to **
+    ("f = x² + (a).b", 1, 10, "attribute"),  # after ² is rewritten to ** 2
+    ("f（x）＝ x + foo（x）", 1, 11, "foo"),  # full-width brackets, one column each
     ("f = foo(x)", 1, 5, "foo"),
     ("a = x\n\nb = foo(a)", 3, 5, "foo"),
     ("f = α + foo(x)", 1, 9, "foo"),  # columns in characters, not UTF-8 bytes
@@ -295,14 +299,20 @@ def test_textbook_bc_without_declaration_suggests_product_and_declaration():
     with pytest.raises(ParseError) as info:
         parse("J = 3(a+bc)")
     message = str(info.value)
-    assert "'bc'" in message and "b*c" in message and "J(a,b,c) = …" in message
+    assert "'bc'" in message and "b*c" in message and "J(a,b,c) = 3(a+bc)" in message
 
 
 def test_juxtaposition_of_used_names_suggests_product():
-    with pytest.raises(ParseError, match=r"did you mean a\*b\?"):
+    with pytest.raises(ParseError, match=r"did you mean a\*b \(a·b\)\?"):
         parse("f = a + b + ab")
-    # without implicit multiplication or the parts used alone, bc is one name
-    assert parse("f = a + bc").inputs == ("a", "bc")
+    # two letters beside an input named by one letter read as a product too
+    with pytest.raises(ParseError, match=r"did you mean b\*c"):
+        parse("f = a + bc")
+    # a name that is not two letters, or is one of the usual two-letter names, stays a name
+    assert parse("f = a + bcd").inputs == ("a", "bcd")
+    assert parse("f = x + dx").inputs == ("x", "dx")
+    assert parse("f = lr*g + mu").inputs == ("lr", "g", "mu")
+    assert parse("loss = wx + bias").inputs == ("wx", "bias")
 
 
 def test_declared_without_the_name_errors_naming_it():
@@ -457,3 +467,206 @@ def test_a_parameter_given_twice_and_double_star_are_refused():
         parse("f = elu(x, 1, alpha=2)")
     with pytest.raises(ParseError, match=r"'\*\*' unpacking"):
         parse("f = elu(x, **k)")
+
+
+# --- the course's notation ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("course", "plain"), [
+    ("y = σ(w·x + b)", "y = sigmoid(w*x + b)"),
+    ("y = σ(w⋅x + b)", "y = sigmoid(w*x + b)"),
+    ("y = w × x − b", "y = w*x - b"),
+    ("f = ln x", "f = log(x)"),
+    ("f = ln(x) + ln y", "f = log(x) + log(y)"),
+    ("f = sin x²", "f = sin(x**2)"),
+    ("f = 2 ln x^2", "f = 2*log(x**2)"),
+    ("f = max(0, x)", "f = relu(x)"),
+    ("f = max(x, 0)", "f = relu(x)"),
+    ("f = max(x, 0.0)", "f = relu(x)"),
+    ("f = maximum(x, y)", "f = max(x, y)"),
+    ("f = e^x", "f = exp(x)"),
+    ("f = e**x", "f = exp(x)"),
+    ("f = 2e^x - e^-x", "f = 2*exp(x) - exp(-x)"),
+    ("f = e^{2x + 1}", "f = exp(2*x + 1)"),
+    ("f = x^{2}", "f = x**2"),
+    ("y(a,x) = a(e^x - 1)", "y(a,x) = a*(exp(x) - 1)"),
+    ("f = x² + y³", "f = x**2 + y**3"),
+    ("f = x⁻¹", "f = x**-1"),
+    ("f = x¹⁰", "f = x**10"),
+    ("f = (a + b)²", "f = (a + b)**2"),
+    ("f = 3x²y", "f = 3*x**2*y"),
+    ("f（x，y）＝ x − y", "f(x,y) = x - y"),
+    ("f = （a + b）×（a − b）", "f = (a + b)*(a - b)"),
+    ("f = e²·x", "f = exp(2)*x"),
+])
+def test_course_notation_reads_as_the_plain_program(course, plain):
+    assert parse(course) == parse(plain)
+
+
+def test_sigma_of_a_linear_unit():
+    program = parse("y = σ(w·x + b)")
+    assert program.inputs == ("w", "x", "b")
+    wx = Apply("mul", (Ref("w"), Ref("x")))
+    assert program.assignments[0].tree == Apply("sigmoid", (Apply("add", (wx, Ref("b"))),))
+
+
+def test_max_of_two_values_is_the_max_op():
+    assert tree("f = max(a, b)") == Apply("max", (Ref("a"), Ref("b")))
+    assert tree("f = max(x, 1)") == Apply("max", (Ref("x"), Num(sympy.Integer(1))))
+    assert tree("f = max(2, 3)*x") == Apply("mul", (Num(sympy.Integer(3)), Ref("x")))
+    with pytest.raises(ParseError, match="max takes 2 arguments, got 1"):
+        parse("f = max(x)")
+
+
+@pytest.mark.parametrize("text", ["f = e*x + e^x", "f(e, x) = e^x", "e = 2; f = e^x",
+                                  "f = (e)^x"])
+def test_e_is_a_variable_when_the_program_makes_it_one(text):
+    program = parse(text)
+    assert "exp" not in repr(program.assignments)
+    assert "e" in program.inputs or "e" in program.assigned()
+
+
+def test_e_undeclared_in_a_declared_program_says_how_to_write_exp():
+    with pytest.raises(ParseError, match=r"unknown name 'e'.*write e\^x or exp\(x\)"):
+        parse("f(x) = e*x")
+
+
+@pytest.mark.parametrize(("text", "line", "col"), [
+    ("f = x²·foo(y)", 1, 8),      # a superscript is one column, and so is ·
+    ("f = x⁻¹ + foo(y)", 1, 11),
+    ("f = ln x + foo(y)", 1, 12),
+    ("f（x）＝ ln（x）＋ foo（x）", 1, 14),
+    ("f = (σ(x) +\n  foo(y))", 2, 3),
+    ("f = w1[1,2] + foo(y)", 1, 15),
+])
+def test_places_are_those_of_the_text_as_written(text, line, col):
+    with pytest.raises(ParseError) as info:
+        parse(text)
+    assert (info.value.line, info.value.col) == (line, col), str(info.value)
+
+
+def test_a_superscript_without_digits_is_refused():
+    with pytest.raises(ParseError, match="the superscript ⁻ needs a whole number"):
+        parse("f = x⁻")
+
+
+# --- names written as labels --------------------------------------------------------------------
+
+
+def test_a_weight_label_is_a_name():
+    program = parse("f = w1[1,2]*x1")
+    assert program.inputs == ("w1_1_2", "x1")
+    assert program.labels == {"w1_1_2": "w1[1,2]"}
+    assert program.assignments[0].tree == Apply("mul", (Ref("w1_1_2"), Ref("x1")))
+
+
+@pytest.mark.parametrize(("text", "ident", "label"), [
+    ("f = w1[1, 2]*x", "w1_1_2", "w1[1,2]"),
+    ("f = b2[3] + x", "b2_3", "b2[3]"),
+    ("f = linear.weight[0,0]*x", "linear_weight_0_0", "linear.weight[0,0]"),
+    ("f = linear.bias + x", "linear_bias", "linear.bias"),
+    ("f = layer.0.weight", None, None),  # a number is not a part of a dotted name
+])
+def test_labels_of_indexed_and_dotted_names(text, ident, label):
+    if ident is None:
+        with pytest.raises(ParseError):
+            parse(text)
+        return
+    program = parse(text)
+    assert ident in program.inputs and program.labels[ident] == label
+
+
+def test_a_label_on_the_left_and_in_a_declaration():
+    program = parse("h[1] = sigmoid(x); f = 2h[1]")
+    assert program.output == "f" and program.labels == {"h_1": "h[1]"}
+    assert program.assigned()["f"].tree == Apply("mul", (Num(sympy.Integer(2)), Ref("h_1")))
+    program = parse("f(w[1], x) = w[1]x")
+    assert program.inputs == ("w_1", "x")
+    assert program.assignments[0].tree == Apply("mul", (Ref("w_1"), Ref("x")))
+
+
+def test_a_label_and_its_identifier_are_one_name():
+    assert parse("f = w1[1,2] + w1_1_2").inputs == ("w1_1_2",)
+
+
+def test_identifier_of_a_typed_name():
+    assert parse_module.identifier("w1[1, 2]") == "w1_1_2"
+    assert parse_module.identifier("linear.weight[0,0]") == "linear_weight_0_0"
+    assert parse_module.identifier("w1［1，2］") == "w1_1_2"
+    assert parse_module.identifier("x") == "x"
+    assert parse_module.identifier("not a name") == "not a name"
+
+
+# --- what to write instead ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("f = sigmod(x)", "line 1, column 5: unknown function 'sigmod': did you mean sigmoid? "
+                      "Write sigmoid(…)"),
+    ("f = ReLU(x)", "line 1, column 5: unknown function 'ReLU': did you mean relu? "
+                    "Write relu(…)"),
+    ("f = tahn(x)", "line 1, column 5: unknown function 'tahn': did you mean tanh? "
+                    "Write tanh(…)"),
+    ("f(x) = 2*sigmoidd(x)", "line 1, column 10: unknown function 'sigmoidd': did you mean "
+                             "sigmoid? Write sigmoid(…)"),
+    ("f = min(x, y)", "line 1, column 5: unknown function 'min': write -max(-a, -b) for "
+                      "min(a, b)"),
+    ("y = wx + b", "line 1, column 5: unknown name 'wx': did you mean w*x (w·x)? Write w*x, "
+                   "or declare the inputs: y(w,x,b) = wx + b"),
+    ("f = 2*in + 1", "line 1, column 7: 'in' is a Python keyword and cannot be a name: write "
+                     "x_in (or in_) instead"),
+    ("f(in, w) = w*in", "line 1, column 3: 'in' is a Python keyword and cannot be a name: "
+                        "write x_in (or in_) instead"),
+    ("lambda = 3", "line 1, column 1: 'lambda' is a Python keyword and cannot be a name: "
+                   "write lam (or lambda_) instead"),
+    ("f = is*x", "line 1, column 5: 'is' is a Python keyword and cannot be a name: write is_ "
+                 "instead"),
+    ("as = 2; f = as*x", "line 1, column 1: 'as' is a Python keyword and cannot be a name: "
+                         "write as_ instead"),
+    ("exp = 2; f = exp*x", "line 1, column 1: 'exp' is a built-in name and cannot be used as "
+                           "a variable: write exp_ or exp1 instead"),
+    ("L = mse(out, y)", "line 1, column 5: mse is used by `graphexplain mlp`; in a program "
+                        "write (out − y)², or ((o1 − y1)² + (o2 − y2)²)/2 for two outputs"),
+    ("f(weight, x) = wieght*x", "line 1, column 16: unknown name 'wieght': did you mean "
+                                "weight? Or declare it, f(weight,x,wieght) = …"),
+    ("f(x,y) = x; x = y", "line 1, column 13: 'x' is a declared input: give it a number, "
+                          "x = 3 (the point), or remove it from the declaration to compute it"),
+])
+def test_refusals_say_what_to_write_instead(text, message):
+    with pytest.raises(ParseError) as info:
+        parse(text)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize("name", ["linear", "mse", "cross_entropy", "bce_logits"])
+def test_network_only_ops_are_refused_with_what_a_program_writes(name):
+    from graphexplain import ops
+
+    with pytest.raises(ParseError) as info:
+        parse(f"L = {name}(o, y)")
+    assert f"{name} is used by `graphexplain mlp`; in a program write " in str(info.value)
+    assert ops.OPS[name].instead in str(info.value)
+
+
+def test_a_keyword_inside_an_expression_is_still_named_as_a_construct():
+    with pytest.raises(ParseError, match="'if … else' is not allowed"):
+        parse("f = x if y else z")
+    with pytest.raises(ParseError, match="lambda is not allowed"):
+        parse("f = lambda x: x")
+
+
+# --- numbers for names: the point ---------------------------------------------------------------
+
+
+def test_a_declared_input_may_be_given_its_value():
+    program = parse("J(x) = x^2; x = 3")
+    assert program.inputs == ("x",) and program.output == "J"
+    assert program.assigned()["x"].tree == Num(sympy.Integer(3))
+    # the value statement is not an output, even where nothing uses the input
+    assert parse("J(a,b) = 2a; b = 7").output == "J"
+
+
+def test_named_numbers_and_the_output():
+    program = parse("y = x**2; x = 3")
+    assert program.output == "y" and program.inputs == ()
+    assert program.assigned()["x"].tree == Num(sympy.Integer(3))

@@ -1,5 +1,5 @@
 """Torch models: traced with torch.fx, scalarized, explained, and checked against their own
-autograd (graphexplain.nn.torch_model and the ``torch`` command)."""
+autograd (graphexplain.nn.torch and the ``torch`` command)."""
 
 import argparse
 import copy
@@ -22,7 +22,7 @@ from graphexplain import (
 )
 from graphexplain.api import symbols
 from graphexplain.nn import torch_cli
-from graphexplain.nn.torch_model import explain_module, load, module_graph
+from graphexplain.nn.torch import explain_module, load, module_graph
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 LR = f"{EXAMPLES / 'seed_linear_regression.py'}:Lr"
@@ -39,10 +39,11 @@ def leaf_ids(G, name: str, shape) -> np.ndarray:
 
 def assert_grads(e, named_grads: dict) -> None:
     """Our gradient of every element equals torch's (a {label name: tensor grad} map)."""
+    gradients = e.gradients  # a property that derives afresh: read it once
     for name, grad in named_grads.items():
         ids = leaf_ids(e.graph, name, grad.shape)
         for idx in np.ndindex(ids.shape):
-            assert e.gradients[ids[idx]]["value"] == pytest.approx(float(grad[idx]), rel=1e-9,
+            assert gradients[ids[idx]]["value"] == pytest.approx(float(grad[idx]), rel=1e-9,
                                                                    abs=1e-12), (name, idx)
 
 
@@ -369,14 +370,22 @@ def cli_args(*argv):
 
 
 def test_cli_seed_linear_regression(capsys):
+    m = load(LR)
+    x, y = m.example_inputs[0].double(), m.target.double()
+    w, b = m.model.linear.weight.double().item(), m.model.linear.bias.double().item()
+    residual = w * x + b - y
+    expected = {"linear.weight[0,0]": float((2 / 5) * (residual * x).sum()),
+                "linear.bias[0]": float((2 / 5) * residual.sum())}
     assert torch_cli.run(cli_args(LR)) == 0
     out = capsys.readouterr().out
-    # the sums over the samples, (2/N)·Σᵢ (w·xᵢ + b − yᵢ)·xᵢ and (2/N)·Σᵢ (w·xᵢ + b − yᵢ)
-    assert ("∂loss/∂linear.weight[0,0] = 2*(x[0,0]*(linear.bias[0] + linear.weight[0,0]*x[0,0]"
-            " - y[0,0]) + x[1,0]*(") in out
-    assert ("Σ over the 5 paths: 2*(linear.bias[0] + linear.weight[0,0]*x[0,0] - y[0,0])/5 + "
-            "2*(linear.bias[0] + linear.weight[0,0]*x[1,0] - y[1,0])/5") in out
-    assert out.count("5 paths") == 4
+    gradients = out.split("Gradients (and the sum over paths)")[1].splitlines()
+    for name, value in expected.items():
+        # the sums over the samples, (2/N)·Σᵢ (w·xᵢ + b − yᵢ)·xᵢ and (2/N)·Σᵢ (w·xᵢ + b − yᵢ),
+        # written in the leaves, with their value
+        (line,) = [row for row in gradients if row.startswith(f"  ∂loss/∂{name} = ")]
+        assert all(leaf in line for leaf in ("linear.weight[0,0]", "x[4,0]", "y[4,0]"))
+        assert line.endswith(f"{abs(value):.6g}")
+    assert out.count("Σ over the 5 paths") == 2 and out.count("5 paths") == 4
     assert "module autograd (the model itself, float64): agrees on 2 gradients" in out
     assert "torch.autograd (float64): agrees" in out
 

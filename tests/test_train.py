@@ -67,3 +67,17 @@ def test_bad_settings_are_refused():
         sgd(G, "f", {"x": 1.0}, lr=0.1, steps=0)
     with pytest.raises(GraphExplainError):
         sgd(G, "f", {"x": 1.0}, lr=float("nan"), steps=3)
+
+
+def test_gradient_norm_is_the_length_of_the_gradient():
+    from graphexplain.evaluate import evaluate
+    from graphexplain.train import gradient_norm
+
+    G = build(parse("loss = (w*x + b - y)^2"), consts=["x", "y"])
+    point = {"w": 0.5, "b": 0.1, "x": 0.7, "y": 2.9}
+    ev = evaluate(G, "loss", point)
+    residual = 0.5 * 0.7 + 0.1 - 2.9
+    assert (ev.adjoints["w"], ev.adjoints["b"]) == pytest.approx((2 * residual * 0.7,
+                                                                  2 * residual))
+    assert gradient_norm(G, "loss", point) == pytest.approx(
+        (ev.adjoints["w"] ** 2 + ev.adjoints["b"] ** 2) ** 0.5, rel=1e-15)

@@ -19,7 +19,11 @@ The report adds, to the usual checks, a comparison with the model's own autograd
 copy of the module). Exit codes are those of ``graphexplain``: 0, 2 for bad input, 3 when a
 check disagrees.
 
-This module does not import torch; :func:`run` does, through :mod:`.torch_model`.
+``--wrt`` takes a leaf's label as the report prints it (``linear.weight[0,0]``) or its
+identifier (``linear_weight_0_0``).
+
+This module does not import torch; :func:`run` does, through :mod:`graphexplain.nn.torch`
+(a package whose modules import the real torch: every import in them is absolute).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import argparse
 import math
 import sys
 
-from ..cli_options import FORMATS, VIEWS, add_descent_options, with_descent
+from ..cli_options import FORMATS, VIEWS, add_descent_options, with_descent, wrt_leaf
 from ..errors import PointError
 
 HELP = "explain a torch model: graphexplain torch FILE.py:NAME (this runs FILE's code)"
@@ -55,8 +59,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="write a diagram: FILE.svg, .png, .pdf or .dot (repeatable)")
     p.add_argument("--view", choices=VIEWS, default="both",
                    help="what the diagram shows (default: both passes)")
-    p.add_argument("--wrt", help="the leaf (e.g. linear_weight_0_0) whose paths the 'paths' "
-                                 "view highlights")
+    p.add_argument("--wrt", help="the leaf whose paths the 'paths' view highlights, by its "
+                                 "label (e.g. 'linear.weight[0,0]') or its id")
     p.add_argument("--no-verify", action="store_true",
                    help="skip the checks against torch.autograd, central differences and the "
                         "model's own autograd")
@@ -83,15 +87,13 @@ def parse_gradient(text: str) -> list[float]:
 
 def run(args) -> int:
     """Run ``graphexplain torch``; returns the exit code (0, or 3 when a check disagrees)."""
-    from .torch_model import explain_file
+    from .torch import explain_file
 
     gradient = parse_gradient(args.gradient) if args.gradient else None
     expl = explain_file(args.spec, gradient=gradient, verify=not args.no_verify)
-    if args.wrt is not None and args.wrt not in expl.derivation.leaves:
-        raise PointError(f"--wrt '{args.wrt}' is not a leaf with a gradient "
-                         f"(leaves: {', '.join(expl.derivation.leaves)})")
+    wrt = wrt_leaf(expl, args.wrt)
     for path in args.render:
-        expl.render(path, view=args.view, wrt=args.wrt)
+        expl.render(path, view=args.view, wrt=wrt)
     if not args.quiet:
         sys.stdout.write(with_descent(expl.report(args.format), expl, args))
     return 0 if expl.verification is None or expl.verification.ok is not False else 3
