@@ -29,6 +29,7 @@ from .derive import (
     PRINT_BUDGET,
     Derivation,
     adjoint_symbol,
+    cost_table,
     expr_size,
     factored_path_sum,
     leaf_expressions,
@@ -367,9 +368,30 @@ def to_text(d: Derivation, ev: Evaluation | None = None,
     Computation graph (forward pass)
     """
     sections = [_text_forward(d, ev), _text_locals(d, ev), _text_backward(d, ev),
-                _text_gradients(d, ev), _text_forms(d, extras), _text_notes(d, ev),
+                _text_gradients(d, ev), _text_forms(d, extras), text_costs(cost_table(d)),
+                _text_notes(d, ev),
                 _text_verification(vf, ev, d.graph), _text_lints(extras)]
     return "\n\n".join(s for s in sections if s) + "\n"
+
+
+def text_costs(c: dict) -> str:
+    """The seed's reason for backprop, on this graph: the multiplications each way costs."""
+    if not c["inputs"]:
+        return ""
+    n = c["inputs"]
+    grads = f"{n} gradient{'s' * (n != 1)}"
+    rows = [(f"each gradient as its sum over paths, path by path ({_count(c['paths'])} "
+             f"path{'s' * (c['paths'] != 1)})", c["per_path"]),
+            (f"forward mode, one pass per input ({_count(n)} pass{'es' * (n != 1)})",
+             c["forward_mode"]),
+            ("reverse mode (backprop), one pass for all of them", c["reverse_mode"])]
+    width, digits = max(len(r) for r, _ in rows), max(len(_count(k)) for _, k in rows)
+    return "\n".join([f"The cost of the {grads} (multiplications of local partials)",
+                      *(f"  {r:<{width}}  {_count(k):>{digits}}" for r, k in rows)])
+
+
+def _count(k: int) -> str:
+    return f"{k:,}"
 
 
 FORMS_SHOWN = 12
@@ -693,7 +715,8 @@ def to_dict(d: Derivation, ev: Evaluation | None = None,
            "gradients": {x: gradient_entry(d, ev, x, extras) for x in track(d.leaves, "report")},
            "verification": vf.to_dict() if vf is not None else None,
            "simplified": {n: expr_text(extras.forms[n]) for n in shown_forms(d, extras)},
-           "notes": [n.to_dict() for n in extras.notes]}
+           "notes": [n.to_dict() for n in extras.notes],
+           "cost": cost_table(d)}
     if ev is not None:
         doc["kinks"] = list(ev.kinks)
         doc["problems"] = [{"node": n, "value": _plain_num(v)} for n, v in ev.problems]
@@ -845,6 +868,9 @@ def to_markdown(d: Derivation, ev: Evaluation | None = None,
     forms = latex_form_lines(d, extras)
     if forms:
         parts += ["", "### Simplified, as a course writes them", "", *_aligned(forms)]
+    costs = text_costs(cost_table(d))
+    if costs:
+        parts += ["", "### The cost", "", "```", costs, "```"]
     if vf is not None:
         parts += ["", "### Verification", "", "```", _text_verification(vf, ev, d.graph), "```"]
     if extras.notes:
