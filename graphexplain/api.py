@@ -110,6 +110,8 @@ class Explanation:
         return self.verification
 
     def report(self, fmt: str = "text") -> str:
+        if fmt == "html":
+            return self.html()
         return report.report(self.derivation, fmt, self.evaluation, self.verification,
                              self.extras)
 
@@ -134,19 +136,35 @@ class Explanation:
     def to_markdown(self) -> str:
         return self.report("markdown")
 
-    def render(self, path: str | Path, view: str = "both", wrt: str | None = None) -> Path:
-        """Write a diagram: ``.svg``, ``.png``, ``.pdf`` or ``.dot``."""
+    def render(self, path: str | Path, view: str = "both", wrt: str | None = None,
+               **options) -> Path:
+        """Write a diagram: ``.svg``, ``.png``, ``.pdf`` or ``.dot``. ``options``:
+        ``partials`` (label each edge ∂v/∂u), ``diagram`` (auto, circuit, network, layers),
+        ``expand`` (a large network neuron by neuron)."""
         from .render import render
 
-        return render(self.derivation, path, self.evaluation, view=view, wrt=wrt)
+        return render(self.derivation, path, self.evaluation, view=view, wrt=wrt,
+                      **_drawing(options))
 
-    def svg(self, view: str = "both", wrt: str | None = None) -> str:
+    def svg(self, view: str = "both", wrt: str | None = None, **options) -> str:
         from .render import svg
 
-        return svg(self.derivation, self.evaluation, view=view, wrt=wrt)
+        return svg(self.derivation, self.evaluation, view=view, wrt=wrt, **_drawing(options))
 
-    def _repr_svg_(self) -> str:
-        return self.svg()
+    def html(self, title: str | None = None, view: str | None = None, **options) -> str:
+        """The HTML explorer: one self-contained page that steps through the forward and
+        the backward pass (see :mod:`graphexplain.html`); ``view`` and ``options`` choose
+        its drawing, as for :meth:`render`."""
+        from .html import page
+
+        return page(self, title=title, view=view, **_drawing(options))
+
+    def _repr_html_(self) -> str:
+        """Jupyter shows the explorer inline (its ids scoped: two in one notebook don't
+        clash); ``svg()`` gives the bare diagram."""
+        from .html import notebook
+
+        return notebook(self)
 
     def _repr_markdown_(self) -> str:
         return self.to_markdown()
@@ -163,6 +181,15 @@ class Explanation:
                   None: "nothing comparable"}[self.verification.ok])
         return (f"<Explanation of {self.graph.nodes[self.output]['label']}: "
                 f"{n} gradient{'s' * (n != 1)}, {state}>")
+
+
+def _drawing(options: dict) -> dict:
+    """The drawing options that differ from their defaults (older renderers take fewer)."""
+    defaults = {"partials": False, "diagram": "auto", "expand": False}
+    unknown = set(options) - set(defaults)
+    if unknown:
+        raise TypeError(f"unknown drawing options: {', '.join(sorted(unknown))}")
+    return {k: v for k, v in options.items() if v != defaults[k]}
 
 
 def explain_graph(G: nx.DiGraph, at: Mapping[str, float] | None = None, *,

@@ -18,15 +18,17 @@ from . import __version__, ops, progress, report
 from .api import Explanation, explain
 from .cli_options import (
     FORMATS,
-    VIEWS,
     UsageError,
     add_common,
     add_descent_options,
+    add_diagram_options,
     add_step_option,
     check_out,
+    draw,
     emit,
     pairs,
     parse_point,
+    report_text,
     with_descent,
     wrt_leaf,
 )
@@ -38,6 +40,10 @@ from .nn import torch_cli
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)  # --h is the step h, never --help
+        super().__init__(*args, **kwargs)
+
     def error(self, message):  # one line, exit 2, no usage dump
         raise UsageError(f"{message} (see {self.prog} --help)")
 
@@ -109,10 +115,8 @@ def _add_mlp(p: argparse.ArgumentParser) -> None:
     p.add_argument("--x", help="the input sample, e.g. --x 0.5,-1")
     p.add_argument("--y", help="the target, e.g. --y 1 (default: drawn)")
     p.add_argument("--target", type=int, help="for --loss ce: the class (1-based) of a one-hot y")
-    p.add_argument("--wrt", help="focus on one weight, e.g. --wrt 'w1[1,2]'")
     p.add_argument("--format", choices=FORMATS, default="text")
-    p.add_argument("--render", action="append", default=[], metavar="FILE")
-    p.add_argument("--view", choices=VIEWS, default="both")
+    add_diagram_options(p, "focus on one weight, e.g. --wrt 'w1[1,2]'")
     p.add_argument("--no-verify", action="store_true")
     add_descent_options(p)
     add_step_option(p)
@@ -134,12 +138,8 @@ def _add_explain(p: argparse.ArgumentParser) -> None:
     p.add_argument("--const", action="append", default=[], metavar="NAME",
                    help="an input that does not require grad (repeatable)")
     p.add_argument("--format", choices=FORMATS, default="text")
-    p.add_argument("--render", action="append", default=[], metavar="FILE",
-                   help="write a diagram: FILE.svg, .png, .pdf or .dot (repeatable)")
-    p.add_argument("--view", choices=VIEWS, default="both",
-                   help="what the diagram shows: forward values, backward adjoints, "
-                        "the paths of --wrt, or both passes (default)")
-    p.add_argument("--wrt", help="the input whose paths the 'paths' view highlights")
+    add_diagram_options(p, "the input whose paths the 'paths' view highlights (a name or "
+                           "a label)")
     p.add_argument("--no-verify", action="store_true",
                    help="skip the checks against torch.autograd and central differences")
     p.add_argument("--limit", action="append", metavar="NAME=N",
@@ -176,12 +176,14 @@ def cmd_explain(args) -> int:
         expl = explain(text, parse_point(args.at), output=args.output, consts=args.const,
                        verify=not args.no_verify, limits=limits, h=args.h)
         wrt = wrt_leaf(expl, args.wrt)
+        if args.h is not None and expl.evaluation is None:
+            raise UsageError("--h is the step of the central differences, which need a "
+                             "point: give the inputs' values with --at")
         wanted = args.out or not args.quiet  # --quiet: no report is built, only checks
-        report_text = with_descent(expl.report(args.format), expl, args) if wanted else ""
+        text = with_descent(report_text(expl, args), expl, args) if wanted else ""
     check_out(args.out)  # before any diagram is written: a failed run writes nothing
-    for path in args.render:
-        expl.render(path, view=args.view, wrt=wrt)
-    emit(report_text, args.out, args.quiet)
+    draw(expl, args, wrt)
+    emit(text, args.out, args.quiet)
     return 0 if expl.verification is None or expl.verification.ok is not False else 3
 
 
@@ -195,10 +197,12 @@ def mlp_spec(args):
                    _floats(args.y, "--y") if args.y else None, args.target).check()
 
 
-def mlp_report(expl: Explanation, fmt: str, wrt: str | None) -> str:
+def mlp_report(expl: Explanation, fmt: str, wrt: str | None, args=None) -> str:
     """The MLP report: the text report (or the focus on --wrt) and the layer form."""
     from .nn import layers
 
+    if fmt == "html":
+        return report_text(expl, args)
     if fmt != "text":
         return expl.report(fmt)
     d, ev, vf = expl.derivation, expl.evaluation, expl.verification
@@ -213,11 +217,10 @@ def cmd_mlp(args) -> int:
     limits = Limits().with_overrides(pairs(args.limit, "--limit")) if args.limit else DEFAULT
     expl = explain_mlp(spec, verify=not args.no_verify, limits=limits, h=args.h)
     wrt = wrt_leaf(expl, args.wrt)
-    for path in args.render:
-        expl.render(path, view=args.view, wrt=wrt)
+    draw(expl, args, wrt)
     if args.quiet and not args.out:  # no report is built, only the checks' exit code
         return 0 if expl.verification is None or expl.verification.ok is not False else 3
-    text = mlp_report(expl, args.format, wrt)
+    text = mlp_report(expl, args.format, wrt, args)
     if args.cost and args.format == "text":
         text += "\n" + report.to_text_cost(derive_cost(expl.derivation))
     elif args.cost and args.format == "json":

@@ -18,8 +18,9 @@ from . import lints, report
 from .errors import GraphExplainError, PointError
 from .files import write_atomic
 
-FORMATS = ("text", "json", "latex", "markdown", "program")
+FORMATS = ("text", "json", "latex", "markdown", "program", "html")
 VIEWS = ("both", "forward", "backward", "paths")
+DIAGRAMS = ("auto", "circuit", "network", "layers")
 
 
 class UsageError(GraphExplainError):
@@ -76,6 +77,39 @@ def wrt_leaf(expl, name: str | None) -> str | None:
         raise PointError(f"--wrt {name}: not an input with a gradient (inputs with a "
                          f"gradient: {', '.join(labels[:12])}{', …' * (len(labels) > 12)})")
     return node
+
+
+def add_diagram_options(p: argparse.ArgumentParser, wrt_help: str) -> None:
+    """``--render FILE``, ``--view``, ``--wrt``, ``--partials``, ``--diagram``, ``--expand``."""
+    p.add_argument("--render", action="append", default=[], metavar="FILE",
+                   help="write a diagram: FILE.svg, .png, .pdf or .dot (repeatable)")
+    p.add_argument("--view", choices=VIEWS, default="both",
+                   help="what the diagram shows: values and gradients (both, the default), "
+                        "forward values, backward gradients and partials, or the paths of "
+                        "--wrt")
+    p.add_argument("--wrt", help=wrt_help)
+    p.add_argument("--partials", action="store_true",
+                   help="label every edge with its local partial ∂v/∂u")
+    p.add_argument("--diagram", choices=DIAGRAMS, default="auto",
+                   help="circuit (expressions), network (neurons in columns, weights on the "
+                        "edges) or layers (one box per layer); auto picks the one that fits")
+    p.add_argument("--expand", action="store_true",
+                   help="draw a large network neuron by neuron, not collapsed into layers")
+
+
+def report_text(expl, args) -> str:
+    """The report in ``--format``; the HTML explorer draws as ``--view``/``--diagram`` say."""
+    if args.format == "html":
+        return expl.html(view=args.view, partials=args.partials, diagram=args.diagram,
+                         expand=args.expand)
+    return expl.report(args.format)
+
+
+def draw(expl, args, wrt: str | None) -> None:
+    """Write every ``--render`` file of a command."""
+    for path in args.render:
+        expl.render(path, view=args.view, wrt=wrt, partials=args.partials,
+                    diagram=args.diagram, expand=args.expand)
 
 
 def add_step_option(p: argparse.ArgumentParser) -> None:

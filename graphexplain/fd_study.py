@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import sympy
 
+from . import printing
 from .derive import Derivation
 from .errors import PointError
 from .evaluate import Evaluation
@@ -132,22 +133,31 @@ def _third(d: Derivation, ev: Evaluation, leaf: str) -> float | None:
 # --- printing ------------------------------------------------------------------------------
 
 
-def _g(x: float | None) -> str:
-    return "—" if x is None else f"{x:.3g}"
+def _power_of_ten(h: float) -> str:
+    """10⁻⁷ for 1e-7 (every step of the study is a power of ten)."""
+    k = round(math.log10(h))
+    return "10" + printing.superscript(str(k).replace("-", "−")) if h == 10.0 ** k \
+        else printing.number(h)
+
+
+def _g(x: float | None, digits: int = 3) -> str:
+    """A number as the course writes it (1.8×10⁻⁵), or — when unknown."""
+    return "—" if x is None else printing.number(x, digits=digits)
 
 
 def to_text(s: Study, G) -> str:
     """The table, and what it shows: where truncation and rounding meet, and the seed's h."""
     w, f = label(G, s.leaf), label(G, s.output)
     lines = [f"The numerical gradient ({f}({w}+h) − {f}({w}−h))/2h against the exact "
-             f"∂{f}/∂{w} = {s.exact:.15g}, at {w} = {s.point[s.leaf]:.6g}",
-             f"  {'h':>7}  {f + '(' + w + '+h)':>22}  {f + '(' + w + '−h)':>22}  "
-             f"{'(…)/2h':>22}  {'error':>9}  {'truncation':>10}  {'rounding':>9}"]
+             f"∂{f}/∂{w} = {_g(s.exact, 15)}, at {w} = {_g(s.point[s.leaf], 6)}",
+             f"  {'h':>7}  {f + '(' + w + '+h)':>26}  {f + '(' + w + '−h)':>26}  "
+             f"{'(…)/2h':>26}  {'error':>10}  {'truncation':>10}  {'rounding':>10}"]
     for r in s.rows:
         mark = "  ← least error" if r is s.best else ("  ← the seed's h" if r.h == SEED_STEP
                                                         else "")
-        lines.append(f"  {r.h:>7.0e}  {r.up:>22.16g}  {r.down:>22.16g}  {r.estimate:>22.16g}  "
-                     f"{r.error:>9.2e}  {_g(r.truncation):>10}  {r.rounding:>9.2e}{mark}")
+        lines.append(f"  {_power_of_ten(r.h):>7}  {_g(r.up, 16):>26}  {_g(r.down, 16):>26}  "
+                     f"{_g(r.estimate, 16):>26}  {_g(r.error):>10}  {_g(r.truncation):>10}  "
+                     f"{_g(r.rounding):>10}{mark}")
     return "\n".join([*lines, "", *_conclusion(s)]) + "\n"
 
 
@@ -155,25 +165,28 @@ def _conclusion(s: Study) -> list[str]:
     """Why the error falls, then rises again, and what that says about h = 1e-7."""
     seed = s.row(SEED_STEP)
     out = ["truncation ≈ |f‴|·h²/6 (Taylor: the h² term of the central difference); "
-           "rounding ≈ ε·|f|/h (ε = 2.2e-16: f(w±h) each lose about ε·|f|, and the "
-           "difference is divided by 2h)."]
+           "rounding ≈ ε·|f|/h (ε = 2.2×10⁻¹⁶ in float64: f(w±h) each lose about ε·|f|, and "
+           "the difference is divided by 2h)."]
     if s.third != 0:
         out.append("Large h: truncation dominates and the error falls as h². Small h: "
                    "rounding dominates and the error grows as 1/h.")
     if s.crossover is not None:
-        out.append(f"They meet at h* = (3ε|f|/|f‴|)^(1/3) ≈ {s.crossover:.2g}; "
-                   f"the least measured error, {s.best.error:.2g}, is at h = {s.best.h:.0e}.")
+        out.append(f"They meet at h* = (3ε|f|/|f‴|)^(1/3) ≈ {_g(s.crossover, 2)}; "
+                   f"the least measured error, {_g(s.best.error, 2)}, is at "
+                   f"h = {_power_of_ten(s.best.h)}.")
     else:
         why = ("f‴ = 0 here: the central difference of a polynomial of degree 2 or less is "
                "exact, so only rounding is left, and it shrinks as h grows" if s.third == 0
                else "f‴ is unknown here (the formula is too large to differentiate)")
-        out.append(f"{why}; the least measured error, {s.best.error:.2g}, is at "
-                   f"h = {s.best.h:.0e}.")
+        out.append(f"{why}; the least measured error, {_g(s.best.error, 2)}, is at "
+                   f"h = {_power_of_ten(s.best.h)}.")
     scale = max(abs(s.exact), 1.0)
-    out.append(f"The seed's h = 1e-7: error {seed.error:.2g} ({seed.error / scale:.1g} relative), "
-               "mostly rounding. Not the best step, but float64's 16 digits leave room: "
-               "a gradient check only needs a few digits, so 1e-7 is a safe, simple choice. "
-               "In float32 (ε = 1.2e-7) the same h would lose every digit.")
+    side = "mostly rounding" if seed.rounding >= (seed.truncation or 0) else "mostly truncation"
+    out.append(f"The seed's h = 10⁻⁷: error {_g(seed.error, 2)} "
+               f"({_g(seed.error / scale, 1)} relative), {side}. Not the best step, but "
+               "float64's 16 digits leave room: a gradient check only needs a few digits, so "
+               "10⁻⁷ is a safe, simple choice. In float32 (ε = 1.2×10⁻⁷) the same h would lose "
+               "every digit.")
     return out
 
 
@@ -203,11 +216,11 @@ def plot(s: Study, path: str | Path, G=None) -> Path:
     floor = min(r.error for r in s.rows if r.error > 0) if any(r.error for r in s.rows) else 1e-16
     ax.set_ylim(bottom=floor / 100)
     ax.axvline(SEED_STEP, color="grey", lw=0.8)
-    ax.annotate("seed's h = 1e-7", (SEED_STEP, ax.get_ylim()[1]), rotation=90, va="top",
+    ax.annotate("the seed's h = 10⁻⁷", (SEED_STEP, ax.get_ylim()[1]), rotation=90, va="top",
                 ha="right", fontsize=8, color="grey")
-    name = (label(G, s.leaf), label(G, s.output)) if G is not None else (s.leaf, s.output)
-    ax.set(xlabel="h", ylabel="|(f(w+h) − f(w−h))/2h − f′(w)|",
-           title=f"Central difference of ∂{name[1]}/∂{name[0]}: error against h")
+    w, f = (label(G, s.leaf), label(G, s.output)) if G is not None else (s.leaf, s.output)
+    ax.set(xlabel="h", ylabel=f"|({f}({w}+h) − {f}({w}−h))/2h − ∂{f}/∂{w}|",
+           title=f"The central difference of ∂{f}/∂{w}: its error against h")
     ax.legend(fontsize=8)
     fig.tight_layout()
     buffer = io.BytesIO()

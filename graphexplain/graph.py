@@ -541,7 +541,10 @@ def complete_point(G: nx.DiGraph, point: Mapping[str, float] | None,
 def _did_you_mean(name: str, names: _Names) -> str:
     """``; did you mean w1[1,2]?`` from the closest ids and labels, or nothing."""
     spellings = [*names.labels, *names.labels.values()]
-    close = difflib.get_close_matches("".join(name.split()), spellings, n=3, cutoff=0.6)
+    typed = "".join(name.split())
+    # X1 for x1: the case first, then the spelling
+    close = [s for s in spellings if s.lower() == typed.lower()] or \
+        difflib.get_close_matches(typed, spellings, n=3, cutoff=0.6)
     picked: list[str] = []  # one spelling per node: a label and its id are one suggestion
     for c in close:
         text = names.labels[names.find(c)]

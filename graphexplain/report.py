@@ -648,6 +648,8 @@ def _check_text(c: Check, what: str, unit: str) -> str:
     verdict = "agrees" if c.ok else f"DISAGREES, first at {c.first_mismatch}"
     sampled = c.to_dict().get("sampled_from")
     unit = f"{unit} (an even sample of {sampled})" if sampled else unit
+    unit = unit if c.compared != 1 else unit.replace("adjoints", "adjoint").replace(
+        "gradients", "gradient")
     line = f"  {what}: {verdict} on {c.compared} {unit}, max abs error {num(c.max_abs_error)}"
     if c.not_comparable:
         line += f"; not comparable at {', '.join(c.not_comparable)}"
@@ -663,13 +665,19 @@ def _text_verification(vf: Verification | None, ev: Evaluation | None, G=None) -
     fd = vf.finite_difference
     steps = {h for h, _, _ in fd.differences.values()}
     step = "" if fd.step is None else (f", h = {num(fd.step)}" if len(steps) <= 1
-                                       else f", h ≈ {num(fd.step)}")
+                                       else ", h = ε^(1/3)·max(1, |w|) for each input w")
     rows.append(_check_text(fd, f"central differences (f(w+h) − f(w−h))/2h{step}", "gradients"))
     rows += _worked_differences(fd, ev, G)
     return "\n".join(rows)
 
 
 DIFFERENCES_SHOWN = 3
+
+
+def _term(x: float) -> str:
+    """A number inside a difference: (a − (−b)), never a − −b."""
+    text = printing.number(x, digits=12)
+    return f"({text})" if x < 0 else text
 
 
 def _worked_differences(fd: Check, ev: Evaluation | None, G) -> list[str]:
@@ -681,8 +689,11 @@ def _worked_differences(fd: Check, ev: Evaluation | None, G) -> list[str]:
     f = label(G, out) if out in G else "f"
     for x, (h, up, down) in list(fd.differences.items())[:DIFFERENCES_SHOWN]:
         w = label(G, x)
+        if not (math.isfinite(up) and math.isfinite(down)) or x not in fd.reference:
+            rows.append(f"    ∂{f}/∂{w}: {f}({w}±h) is not a finite number here")
+            continue
         rows.append(f"    ∂{f}/∂{w} ≈ ({f}({w}+h) − {f}({w}−h))/2h = "
-                    f"({printing.number(up, digits=12)} − {printing.number(down, digits=12)})"
+                    f"({printing.number(up, digits=12)} − {_term(down)})"
                     f"/(2·{num(h)}) = {printing.number(fd.reference[x], digits=10)}"
                     f"   (backprop: {printing.number(ev.adjoints[x], digits=10)})")
     more = len(fd.differences) - DIFFERENCES_SHOWN
@@ -937,8 +948,9 @@ def to_text_cost(c: dict) -> str:
         f"  gradient program: {c['gradient_ops']:,} ops = {c['ratio']:.2f} × forward "
         "(reverse mode: one sweep gives every gradient)",
         f"  naive: the loss written in leaf names has {c['loss_tree_size']:,} nodes; "
-        f"differentiating it once per gradient visits about {c['naive_visits']:,.3g} nodes, "
-        f"{ratio:,.3g} × the gradient program",
+        "differentiating it once per gradient visits about "
+        f"{printing.number(c['naive_visits'], digits=3)} nodes, "
+        f"{printing.number(ratio, digits=3)} × the gradient program",
     ]) + "\n"
 
 
@@ -986,8 +998,8 @@ def to_program(d: Derivation, ev: Evaluation | None = None,
     G = d.graph
     rows = []
     # an input nothing uses exists only by its declaration: J(a, b) = 2*a
-    unused = any(G.degree(n) == 0 for n in G if G.nodes[n]["kind"] != "op")
     inputs = [n for n in d.order if G.nodes[n]["kind"] != "op" and "value" not in G.nodes[n]]
+    unused = any(G.degree(n) == 0 and n != d.output for n in inputs)
     for n in d.order:
         data = G.nodes[n]
         if data["kind"] == "op" or "value" in data:

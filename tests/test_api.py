@@ -35,7 +35,7 @@ def test_consts_get_no_gradient():
 
 def test_jupyter_display(tmp_path):
     e = explain("J = 3*(a+b*c)", at={"a": 1, "b": 2, "c": 3})
-    assert "<svg" in e._repr_svg_()
+    assert "<svg" in e.svg() and "<svg" in e._repr_html_()
     assert "$" in e._repr_markdown_()
     path = e.render(tmp_path / "j.svg")
     assert path.read_text().lstrip().startswith(("<?xml", "<svg"))

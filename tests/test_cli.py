@@ -143,3 +143,45 @@ def test_quiet_builds_no_report(monkeypatch, capsys):
                      "--quiet"]) == 0
     assert cli.main(["mlp", "--layers", "2,2,1", "--quiet"]) == 0
     assert capsys.readouterr().out == ""
+
+
+def test_diagram_options_change_the_drawing(tmp_path):
+    """--partials labels the edges ∂v/∂u; --diagram picks the drawing; --expand draws a large
+    network neuron by neuron."""
+    from graphexplain import cli
+
+    def dot(*argv):
+        path = tmp_path / f"d{len(list(tmp_path.iterdir()))}.dot"
+        assert cli.main([*argv, "--render", str(path), "-q"]) == 0
+        return path.read_text()
+
+    j = ["explain", "J(a,b,c) = 3(a+bc)", "--at", "a=1", "b=2", "c=3"]
+    assert "∂v/∂b" not in dot(*j) and "∂v/∂b" in dot(*j, "--partials")
+    seed = ["mlp", "--layers", "2,2,2,1", "--no-bias"]
+    assert "class=neuron" in dot(*seed).replace('"', "")
+    assert "neuron" not in dot(*seed, "--diagram", "circuit")
+    big = ["mlp", "--layers", "8,40,10,1"]
+    assert "layer 1: 8 → 40" in dot(*big)
+    assert "layer 1: 8 → 40" not in dot(*big, "--expand")
+
+
+def test_wrt_takes_a_label_in_every_mode(tmp_path, capsys):
+    from graphexplain import cli
+
+    assert cli.main(["explain", "f = w1[1,2]*x1", "--at", "w1[1,2]=0.5", "x1=2",
+                     "--wrt", "w1[1, 2]", "--view", "paths",
+                     "--render", str(tmp_path / "p.dot"), "-q"]) == 0
+    assert cli.main(["mlp", "--layers", "2,2,2,1", "--no-bias", "--wrt", "w1_1_2"]) == 0
+    assert "∂loss/∂w1[1,2] = x1·A′(f2)·(w2[2,1]·A′(g1)·w3[1,1] + w2[2,2]·A′(g2)·w3[2,1])" \
+           "·∂loss/∂out" in capsys.readouterr().out
+    assert cli.main(["explain", "f = x*y", "--at", "x=1", "y=2", "--wrt", "X"]) == 2
+    assert "did you mean x?" in capsys.readouterr().err
+
+
+def test_h_needs_a_point(capsys):
+    from graphexplain import cli
+
+    assert cli.main(["explain", "J(a,b,c) = 3(a+bc)", "--h", "1e-7"]) == 2
+    assert "--h is the step of the central differences" in capsys.readouterr().err
+    assert cli.main(["fd-study", "f = x^3", "--at", "x=1", "--h", "1e-7"]) == 2
+    assert "unrecognized arguments: --h" in capsys.readouterr().err  # not read as --help

@@ -45,7 +45,7 @@ def test_the_table_explains_the_seeds_step():
     text = fd_study.to_text(s, e.graph)
     assert "← the seed's h" in text and "← least error" in text
     assert "They meet at h* = (3ε|f|/|f‴|)^(1/3) ≈ " in text
-    assert "The seed's h = 1e-7" in text
+    assert "The seed's h = 10⁻⁷" in text and "e-0" not in text
 
 
 def test_a_quadratic_has_no_truncation_error():
@@ -99,4 +99,4 @@ def test_repr_is_one_short_line():
 def test_fd_study_as_a_process():
     p = subprocess.run([sys.executable, "-m", "graphexplain", "fd-study", "f = x**3",
                         "--at", "x=2"], capture_output=True, text=True, timeout=120)
-    assert p.returncode == 0 and "1e-07" in p.stdout and p.stderr == ""
+    assert p.returncode == 0 and "10⁻⁷" in p.stdout and p.stderr == ""

@@ -338,3 +338,26 @@ def test_explaining_under_no_grad_still_works():
         e = explain_module(m.model, m.example_inputs)
     assert e.cuts == [] and e.module_check.ok is True
     assert e.gradients["x_0_0"]["value"] == pytest.approx(7.81149, abs=1e-5)
+
+
+def test_random_draw_under_no_grad_is_the_traced_constant():
+    """The seed's pattern: a tensor drawn under no_grad is a constant of the trace; the
+    model's own check must draw the same numbers (and the caller's random state stays)."""
+    import graphexplain
+
+    def nograd(inp):
+        with torch.no_grad():
+            t = torch.randn(2, 2)
+        var1 = inp + 2 + t
+        return (var1 * var1 * 3).mean()
+
+    x = torch.tensor([[0.5, -1.0], [2.0, 0.25]], dtype=torch.float64, requires_grad=True)
+    torch.manual_seed(7)
+    state = torch.get_rng_state()
+    e = graphexplain.explain_module(nograd, (x,))
+    assert e.module_check.ok is True and e.module_check.max_abs_error == 0
+    torch.set_rng_state(state)
+    t = torch.randn(2, 2)
+    expected = 1.5 * (x.detach() + 2 + t)  # ∂/∂x of mean(3·(x + 2 + t)²)
+    for (i, j), value in np.ndenumerate(expected.numpy()):
+        assert e.gradients[f"inp_{i}_{j}"]["value"] == pytest.approx(value, rel=1e-12)

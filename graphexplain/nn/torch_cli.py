@@ -32,7 +32,14 @@ import argparse
 import math
 import sys
 
-from ..cli_options import FORMATS, VIEWS, add_descent_options, with_descent, wrt_leaf
+from ..cli_options import (
+    FORMATS,
+    add_descent_options,
+    add_diagram_options,
+    report_text,
+    with_descent,
+    wrt_leaf,
+)
 from ..errors import PointError
 
 HELP = "explain a torch model: graphexplain torch FILE.py:NAME (this runs FILE's code)"
@@ -55,12 +62,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="v for a non-scalar output, as backward(gradient=v), flattened in "
                         "row-major order; shows the vector-Jacobian product Jᵀv")
     p.add_argument("--format", choices=FORMATS, default="text")
-    p.add_argument("--render", action="append", default=[], metavar="FILE",
-                   help="write a diagram: FILE.svg, .png, .pdf or .dot (repeatable)")
-    p.add_argument("--view", choices=VIEWS, default="both",
-                   help="what the diagram shows (default: both passes)")
-    p.add_argument("--wrt", help="the leaf whose paths the 'paths' view highlights, by its "
-                                 "label (e.g. 'linear.weight[0,0]') or its id")
+    add_diagram_options(p, "the leaf whose paths the 'paths' view highlights, by its label "
+                           "(linear.weight[0,0]) or its identifier")
     p.add_argument("--no-verify", action="store_true",
                    help="skip the checks against torch.autograd, central differences and the "
                         "model's own autograd")
@@ -95,5 +98,5 @@ def run(args) -> int:
     for path in args.render:
         expl.render(path, view=args.view, wrt=wrt)
     if not args.quiet:
-        sys.stdout.write(with_descent(expl.report(args.format), expl, args))
+        sys.stdout.write(with_descent(report_text(expl, args), expl, args))
     return 0 if expl.verification is None or expl.verification.ok is not False else 3

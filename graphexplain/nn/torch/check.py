@@ -80,8 +80,11 @@ def float64_model(model) -> tuple[Callable, dict[int, torch.Tensor]]:
 
 
 def _forward(t: Traced, model, inputs: list):
-    """The model's output (its loss, when there is one), in float64, with grad on."""
-    with torch.enable_grad():
+    """The model's output (its loss, when there is one), in float64, with grad on, drawing
+    the random numbers the trace drew (the caller's random state is left as it was)."""
+    with torch.enable_grad(), torch.random.fork_rng(devices=[]):
+        if t.rng_state is not None:
+            torch.set_rng_state(t.rng_state)
         out = model(*inputs)
         if t.loss is not None:
             loss = copy.deepcopy(t.loss).double() if isinstance(t.loss, nn.Module) else t.loss

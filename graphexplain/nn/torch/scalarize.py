@@ -95,6 +95,9 @@ class Traced:
     input_leaves: list
     outputs: np.ndarray
     info: dict = field(default_factory=dict)
+    # the random-number state when the model was traced: a torch.randn inside the model is
+    # a constant of the trace, so the model's own check must draw the same numbers
+    rng_state: torch.Tensor | None = None
 
     @property
     def cuts(self) -> list[dict]:
@@ -370,6 +373,7 @@ def scalarize_model(module_or_fn, example_inputs, loss=None, target=None, gradie
     _check_size(module_or_fn, inputs, target, max_elements)
     b = Builder(max_elements)
     b.names = tensor_names(module_or_fn)
+    rng_state = torch.get_rng_state()
     fx, root = fx_trace(module_or_fn), display_name(module_or_fn)
     check_arity(fx, len(inputs), root)
     leaves = [_input_leaves(b, p, x) for p, x in zip(fx.placeholders(), inputs, strict=True)]
@@ -383,7 +387,7 @@ def scalarize_model(module_or_fn, example_inputs, loss=None, target=None, gradie
     info = {"name": root, "output_shape": tuple(out.shape), **b.info}
     return Traced(G, point, module_or_fn, inputs, loss, target, v, dict(b.params),
                   [x if isinstance(x, np.ndarray) and isinstance(i, torch.Tensor) else None
-                   for x, i in zip(leaves, inputs, strict=True)], out, info)
+                   for x, i in zip(leaves, inputs, strict=True)], out, info, rng_state)
 
 
 def module_graph(module_or_fn, example_inputs, loss=None, target=None, gradient=None,
