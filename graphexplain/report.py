@@ -741,10 +741,17 @@ def _plain_num(x: float) -> str:
     return str(int(x)) if math.isfinite(x) and x == int(x) and abs(x) < 1e15 else f"{x:.6g}"
 
 
+COMPACT_ABOVE = 500  # gradients: a larger document is for programs, written compactly
+
+
 def to_json(d: Derivation, ev: Evaluation | None = None, vf: Verification | None = None,
             extras: Extras = NO_EXTRAS, indent: int | None = 2) -> str:
+    """The ``graphexplain/1`` document as JSON: indented for people, and compact (a third of
+    the time and size) for a network with more than :data:`COMPACT_ABOVE` gradients."""
+    if len(d.leaves) > COMPACT_ABOVE:
+        indent = None
     return json.dumps(to_dict(d, ev, vf, extras), indent=indent, ensure_ascii=False,
-                      allow_nan=False)
+                      allow_nan=False, separators=None if indent else (",", ":"))
 
 
 # --- LaTeX and Markdown -----------------------------------------------------------------------
