@@ -143,13 +143,22 @@ class Explanation:
         ``expand`` (a large network neuron by neuron)."""
         from .render import render
 
-        return render(self.derivation, path, self.evaluation, view=view, wrt=wrt,
+        return render(self.derivation, path, self.evaluation, view=view, wrt=self._wrt(wrt),
                       **_drawing(options))
+
+    def _wrt(self, wrt: str | None) -> str | None:
+        """A leaf named by its label (``w1[1,2]``) or its identifier."""
+        if wrt is None or wrt in self.graph:
+            return wrt
+        from .graph import resolve
+
+        return resolve(self.graph, wrt, self.derivation.leaves, what="wrt")
 
     def svg(self, view: str = "both", wrt: str | None = None, **options) -> str:
         from .render import svg
 
-        return svg(self.derivation, self.evaluation, view=view, wrt=wrt, **_drawing(options))
+        return svg(self.derivation, self.evaluation, view=view, wrt=self._wrt(wrt),
+                   **_drawing(options))
 
     def html(self, title: str | None = None, view: str | None = None, **options) -> str:
         """The HTML explorer: one self-contained page that steps through the forward and

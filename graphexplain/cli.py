@@ -34,7 +34,6 @@ from .cli_options import (
 )
 from .derive import cost as derive_cost
 from .errors import GraphExplainError, one_line
-from .files import write_atomic
 from .limits import DEFAULT, Limits, time_budget
 from .nn import torch_cli
 
@@ -75,9 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"graphexplain {__version__}")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
     _add_explain(sub.add_parser("explain", help="explain a program, e.g. 'J(a,b,c) = 3(a+bc)'"))
-    demo = sub.add_parser("demo", help="explain, verify and draw the seed's examples")
-    demo.add_argument("--out", default="out", help="folder for diagrams and reports (out/)")
-    demo.add_argument("--format", choices=FORMATS, default="text")
+    demo = sub.add_parser("demo", help="the course, part by part: explained, drawn and checked "
+                                       "against torch, into out/index.html")
+    demo.add_argument("--out", default="out", help="the folder to write (default out/)")
     add_common(demo)
     _add_mlp(sub.add_parser("mlp", help="explain backprop through a small network, e.g. "
                                           "--layers 2,2,2,1 --wrt 'w1[1,2]'"))
@@ -232,98 +231,18 @@ def cmd_mlp(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from .seed import EXAMPLES, MODELS, NETWORKS
+    """The course, runnable: every part of the seed explained, drawn, checked against torch,
+    into a folder with an index.html; the terminal gets one line per part."""
+    from . import walkthrough
 
+    if not walkthrough.EXAMPLES.is_dir():  # examples/ ships with a checkout, not the wheel
+        raise UsageError(f"demo needs the repository's examples/ folder "
+                         f"({walkthrough.EXAMPLES} is missing)")
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    failures = []
-    for ex in EXAMPLES:
-        expl = explain(ex.program, ex.at, consts=ex.consts)
-        expl.render(out / f"{ex.slug}.svg", view="both")
-        if ex.wrt:
-            expl.render(out / f"{ex.slug}_paths.svg", view="paths", wrt=ex.wrt)
-        write_atomic(out / f"{ex.slug}.json", expl.to_json() + "\n")
-        write_atomic(out / f"{ex.slug}.md", f"## {ex.title}\n\n{ex.note}\n\n"
-                     f"```\n{ex.program}\n```\n\n" + expl.to_markdown())
-        if expl.verification.ok is False:
-            failures.append(ex.slug)
-        if not args.quiet:
-            _print_example(ex, expl, args.format)
-    failures += _demo_networks(out, args)
-    failures += _demo_models(out, args)
+    results = walkthrough.run(out, quiet=True)
     if not args.quiet:
-        count = len(EXAMPLES) + len(NETWORKS) + len(MODELS) * EXAMPLES_DIR.is_dir()
-        print(f"{count} examples explained; diagrams and reports in {out}/; "
-              + ("every gradient verified against torch.autograd and central differences."
-                 if not failures else f"VERIFICATION FAILED for {', '.join(failures)}."))
-    return 0 if not failures else 3
-
-
-def _demo_networks(out: Path, args) -> list[str]:
-    """The seed's network: its ∂loss/∂w1[1,2] as the seed writes it, drawn with its paths."""
-    from .api import explain_mlp
-    from .nn.mlp import MLPSpec, find_leaf
-    from .seed import NETWORKS
-
-    failures = []
-    for ex in NETWORKS:
-        expl = explain_mlp(MLPSpec(ex.layers, bias=ex.bias))
-        wrt = find_leaf(expl.graph, ex.wrt)
-        expl.render(out / f"{ex.slug}.svg", view="both")
-        expl.render(out / f"{ex.slug}_paths.svg", view="paths", wrt=wrt)
-        write_atomic(out / f"{ex.slug}.json", expl.to_json() + "\n")
-        text = mlp_report(expl, "text", wrt)
-        write_atomic(out / f"{ex.slug}.txt", f"{ex.title}\n{ex.note}\n\n{text}")
-        if expl.verification.ok is False:
-            failures.append(ex.slug)
-        if not args.quiet:
-            rule = "=" * 78
-            layers = ",".join(map(str, ex.layers))
-            print(f"{rule}\n{ex.title}\n{rule}\ngraphexplain mlp --layers {layers}"
-                  f"{'' if ex.bias else ' --no-bias'} --wrt '{ex.wrt}'\n{ex.note}\n\n{text}")
-    return failures
-
-
-EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
-
-
-def _demo_models(out: Path, args) -> list[str]:
-    """The seed's torch code (examples/, in a checkout of the repository), traced and checked
-    against the model's own autograd."""
-    from .nn.torch import explain_file
-    from .seed import MODELS
-
-    if not EXAMPLES_DIR.is_dir():
-        return []
-    failures = []
-    for ex in MODELS:
-        expl = explain_file(str(EXAMPLES_DIR / ex.spec))
-        expl.render(out / f"{ex.slug}.svg", view="both")
-        write_atomic(out / f"{ex.slug}.json", expl.to_json() + "\n")
-        text, command = expl.report("text"), f"graphexplain torch examples/{ex.spec}"
-        if ex.sgd:
-            lr, steps = ex.sgd
-            command += f" --sgd {lr} --steps {steps}"
-            text = with_descent(text, expl, argparse.Namespace(
-                sgd=lr, steps=steps, format="text", no_verify=False))
-        write_atomic(out / f"{ex.slug}.txt", f"{ex.title}\n{ex.note}\n\n{text}")
-        if expl.verification.ok is False:
-            failures.append(ex.slug)
-        if not args.quiet:
-            rule = "=" * 78
-            print(f"{rule}\n{ex.title}\n{rule}\n{command}\n{ex.note}\n\n{text}")
-    return failures
-
-
-def _print_example(ex, expl: Explanation, fmt: str) -> None:
-    rule = "=" * 78
-    print(f"{rule}\n{ex.title}\n{rule}")
-    print(ex.program.replace("\n", "; ") + "   at " +
-          ", ".join(f"{k}={v:g}" for k, v in ex.at.items()))
-    if ex.note:
-        print(ex.note)
-    print()
-    print(expl.report(fmt))
+        print(walkthrough.summary(results, out))
+    return 0 if all(ok for _, ok, _ in results) else 3
 
 
 def cmd_ops(args) -> int:

@@ -120,13 +120,34 @@ def test_ops_lists_the_table(capsys):
     assert code == 0 and "sigmoid" in out and "relu′(0) = 0" in out
 
 
-def test_demo_writes_the_seed_examples(capsys, tmp_path):
+def test_demo_writes_the_walkthrough(capsys, tmp_path):
+    """The README's main command: every part of the seed checked against torch, a folder with
+    index.html, and one short line per part in the terminal (not the 1,000 lines of before)."""
     code, out, err = run(capsys, "demo", "--out", str(tmp_path / "out"))
     assert code == 0, err
-    assert "∂J/∂b = 3·c = 9" in out
-    assert (tmp_path / "out" / "j_textbook.svg").exists()
-    doc = json.loads((tmp_path / "out" / "j_textbook.json").read_text())
-    assert doc["verification"]["torch"]["ok"] is True
+    lines = out.strip().splitlines()
+    assert len(lines) <= 15 and sum("agrees with torch" in x or "ok" in x.lower()
+                                    for x in lines) >= 9, out
+    index = (tmp_path / "out" / "index.html").read_text()
+    assert index.count("<img") >= 8 and "J(a,b,c) = 3(a+bc)" in index
+
+
+def test_demo_reports_a_failing_part(capsys, tmp_path, monkeypatch):
+    from graphexplain import walkthrough
+
+    real = walkthrough.load_part
+
+    def broken(name):
+        module = real(name)
+        if name.startswith("part6"):
+            def main(out):
+                raise AssertionError("planted: J disagrees")
+            module.main = main
+        return module
+
+    monkeypatch.setattr(walkthrough, "load_part", broken)
+    code, out, _ = run(capsys, "demo", "--out", str(tmp_path / "out"), "-q")
+    assert code == 3 and out == ""
 
 
 def test_quiet_builds_no_report(monkeypatch, capsys):
