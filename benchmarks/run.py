@@ -240,6 +240,8 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true", help="smallest size only, no subprocesses")
     p.add_argument("--naive-samples", type=int, default=2,
                    help="weights differentiated naively per size (0 skips)")
+    p.add_argument("--results", type=Path, default=RESULTS,
+                   help=f"folder for results.json and scaling.png (default {RESULTS})")
     args = p.parse_args(argv)
     sizes = SIZES[:1] if args.quick else SIZES
     rows = [measure(s, args.naive_samples, args.quick) for s in sizes]
@@ -249,11 +251,11 @@ def main(argv=None) -> int:
     results = targets(rows, start)
     for name, value, ok in results:
         print(f"{'PASS' if ok else 'FAIL'}  {name}: {value}")
-    RESULTS.mkdir(exist_ok=True)
-    plot(rows, RESULTS / "scaling.png")
-    (RESULTS / "results.json").write_text(json.dumps({"rows": rows, "startup": start},
-                                                     indent=2, default=str))
-    print(f"\nplot: {RESULTS / 'scaling.png'}")
+    args.results.mkdir(parents=True, exist_ok=True)
+    plot(rows, args.results / "scaling.png")
+    (args.results / "results.json").write_text(json.dumps({"rows": rows, "startup": start},
+                                                          indent=2, default=str))
+    print(f"\nplot: {args.results / 'scaling.png'}")
     return 0 if all(ok for _, _, ok in results) else 1
 
 

@@ -134,6 +134,40 @@ def test_partial_equals_sympy_diff(name, n, params):
     assert compared >= n  # at least the all-positive point was inside the domain
 
 
+# closed forms written here, not derived from the rows (whose functions carry their own fdiff)
+CLOSED_FORMS = {
+    "sigmoid": ({}, lambda x: math.exp(-x) / (1 + math.exp(-x)) ** 2),
+    "relu": ({}, lambda x: 1.0 if x > 0 else 0.0),
+    "softplus": ({}, lambda x: 1 / (1 + math.exp(-x))),
+    "elu": ({"alpha": 0.5}, lambda x: 1.0 if x > 0 else 0.5 * math.exp(x)),
+    "leaky_relu": ({"slope": 0.2}, lambda x: 1.0 if x > 0 else 0.2),
+    "tanh": ({}, lambda x: 1 / math.cosh(x) ** 2),
+    "abs": ({}, lambda x: 1.0 if x > 0 else -1.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CLOSED_FORMS))
+@pytest.mark.parametrize("x", [-1.7, -0.3, 0.4, 2.2])
+def test_partial_equals_a_closed_form_written_here(name, x):
+    """An elu′ that lost its α, or a sign flip in any of these, fails here even though the
+    row's own sympy function would agree with itself."""
+    params, derivative = CLOSED_FORMS[name]
+    op, args, out, expr = setup(name, 1, {k: sympy.Float(v) for k, v in params.items()})
+    partial = op.partial(0, args, out, {k: sympy.Float(v) for k, v in params.items()})
+    got = real_value(partial.xreplace({out: expr}).xreplace({args[0]: sympy.Float(x)}))
+    assert got == pytest.approx(derivative(x), rel=1e-12), (name, x)
+
+
+@pytest.mark.parametrize(("a", "b", "da", "db"), [(2.0, 1.0, 1.0, 0.0), (1.0, 2.0, 0.0, 1.0),
+                                                  (1.5, 1.5, 0.5, 0.5)])
+def test_max_partials_are_torchs(a, b, da, db):
+    op, args, out, expr = setup("max", 2, {})
+    point = {args[0]: sympy.Float(a), args[1]: sympy.Float(b)}
+    got = [real_value(op.partial(i, args, out, {}).xreplace({out: expr}).xreplace(point))
+           for i in (0, 1)]
+    assert got == [da, db]
+
+
 @pytest.mark.parametrize(("name", "n", "params"), list(cases()))
 def test_torch_function_and_gradient_match_the_row(name, n, params):
     """The torch function computes the build's value, and torch.autograd's gradient of it

@@ -111,12 +111,16 @@ def test_progress_bar_on_a_terminal(monkeypatch):
 def test_benchmark_smoke(tmp_path):
     """The smallest size of benchmarks/run.py, so the benchmark never rots."""
     p = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick",
-                        "--naive-samples", "1"], capture_output=True, text=True, timeout=600)
+                        "--naive-samples", "1", "--results", str(tmp_path)],
+                       capture_output=True, text=True, timeout=600)
+    # the exit code carries timing targets, which a loaded machine may miss: not asserted
+    # here (the benchmark is the place for speed); that it ran and wrote fresh results is
+    assert p.returncode in (0, 1) and "Traceback" not in p.stderr, p.stderr
     assert "(a) ours / bare sympy" in p.stdout and "(d) compiled eval" in p.stdout, p.stderr
-    results = json.loads((ROOT / "benchmarks" / "results" / "results.json").read_text())
+    results = json.loads((tmp_path / "results.json").read_text())  # this run's, not an old one
     row = results["rows"][0]
     assert row["params"] == 433 and row["op_ratio_c"] <= 1.5
-    assert (ROOT / "benchmarks" / "results" / "scaling.png").exists()
+    assert (tmp_path / "scaling.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_every_function_of_the_op_table_has_numeric_and_c_code():
