@@ -422,19 +422,25 @@ def test_unwritable_target_is_a_render_error(seed, tmp_path):
 # --- every op prints --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", sorted(ops.OPS))
-def test_every_op_renders(name):
+def op_graph(name: str):
+    """y = the op row applied to inputs x0, x1, … (two for a variadic row): (G, their count)."""
     row = ops.OPS[name]
     n_args = 2 if row.arity is None else row.arity
     G = new_graph("y")
     for i in range(n_args):
         add_leaf(G, f"x{i}")
     add_op(G, "y", name, [f"x{i}" for i in range(n_args)], dict(row.params))
+    return G, n_args
+
+
+@pytest.mark.parametrize("name", sorted(ops.OPS))
+def test_every_op_renders(name):
+    G, n_args = op_graph(name)
     d = derive(G)
     e = evaluate(G, "y", {f"x{i}": 0.5 + i for i in range(n_args)})
     src = dot_source(d, e, view="both", partials=True)
     for i in range(n_args):
         assert edge_text(src, f"x{i}", "y")
-    assert row.symbol in node_text(src, "y")
+    assert ops.OPS[name].symbol in node_text(src, "y")
     if HAS_DOT:
         ET.fromstring(to_dot(d, e, view="both", partials=True).pipe(format="svg"))

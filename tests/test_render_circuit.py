@@ -24,6 +24,7 @@ from test_render import (
     needs_dot,
     no_dot_fixture,  # noqa: F401
     node_text,
+    op_graph,
     statement,
     svg_texts,
     svg_titles,
@@ -33,7 +34,7 @@ from test_render import (
 from graphexplain import ops, printing
 from graphexplain.derive import derive
 from graphexplain.evaluate import evaluate
-from graphexplain.graph import add_leaf, add_op, build, new_graph
+from graphexplain.graph import build
 from graphexplain.parse import parse
 from graphexplain.render import VIEWS, dot, dot_source, svg
 from graphexplain.render.circuit import circuit_dot, shares
@@ -382,19 +383,9 @@ def test_inputs_left_in_order_and_output_right(program, inputs):
 # --- nothing that reads like Python ----------------------------------------------------------------
 
 
-def _op_graph(name: str):
-    row = ops.OPS[name]
-    n_args = 2 if row.arity is None else row.arity
-    G = new_graph("y")
-    for i in range(n_args):
-        add_leaf(G, f"x{i}")
-    add_op(G, "y", name, [f"x{i}" for i in range(n_args)], dict(row.params))
-    return G, n_args
-
-
 @pytest.mark.parametrize("name", sorted(ops.OPS))
 def test_no_python_in_any_label(name, flavour):
-    G, n_args = _op_graph(name)
+    G, n_args = op_graph(name)
     d = derive(G)
     for point in (None, {f"x{i}": 0.5 + i for i in range(n_args)},
                   {f"x{i}": (-1) ** i * 1.5e-5 for i in range(n_args)}):

@@ -107,7 +107,7 @@ def value_text(c: Circuit, n: str) -> str:
 
 def _chain(c: Circuit, n: str) -> sympy.Expr:
     """∂J/∂n in intermediate names, or its symbol ∂J/∂n where that would be long."""
-    chain = sympy.sympify(c.d.adjoints[n])
+    chain = ops.as_expr(c.d.adjoints[n])
     if len(show(c.d, chain)) <= SHORT:
         return chain
     return adjoint_symbol(c.G, c.d.output, n)
@@ -132,7 +132,7 @@ def contribution_text(c: Circuit, u: str, v: str) -> str:
 
 def partial_text(c: Circuit, u: str, v: str) -> str:
     """``∂v/∂b = c = 3``: the local partial of the edge, and its value at the point."""
-    local = sympy.sympify(c.d.local(u, v))
+    local = ops.as_expr(c.d.local(u, v))
     value = None if c.ev is None else c.ev.locals.get((u, v))
     text = _with_value(show(c.d, local), value, exact=bool(local.is_Rational or local.is_Float))
     return f"{d_text(c.d, u, of=v)} = {text}"
@@ -155,7 +155,7 @@ def fork_text(c: Circuit, n: str) -> str:
 
 def _factor(c: Circuit, expr) -> str:
     """One factor of a path product, parenthesized where it is a sum or negative."""
-    expr = sympy.sympify(expr)
+    expr = ops.as_expr(expr)
     text = show(c.d, expr)
     if isinstance(expr, sympy.Add) or text.startswith(printing.MINUS):
         return f"({text})"

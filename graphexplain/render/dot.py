@@ -296,3 +296,18 @@ def write(path: Path, graph: graphviz.Digraph) -> Path:
     whatever was at ``path`` before is left as it was."""
     write_atomic(path, writer_for(path)(graph), error=RenderError)
     return path
+
+
+class ViewFlags:
+    """What a view shows, for the diagrams that keep a ``view``: values (every view but
+    ``backward``) and gradients (``backward`` and ``both``)."""
+
+    view: str
+
+    @property
+    def forward(self) -> bool:
+        return self.view != "backward"
+
+    @property
+    def backward(self) -> bool:
+        return self.view in ("backward", "both")

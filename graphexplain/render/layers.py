@@ -177,7 +177,7 @@ def _label(rows: list[Row], html: bool) -> str:
 
 
 @dataclass(frozen=True)
-class _View:
+class _View(dot.ViewFlags):
     d: object
     ev: object | None
     view: str
@@ -186,14 +186,6 @@ class _View:
     @property
     def loss(self) -> str:
         return label(self.d.graph, self.d.output)
-
-    @property
-    def forward(self) -> bool:
-        return self.view != "backward"
-
-    @property
-    def backward(self) -> bool:
-        return self.view in ("backward", "both")
 
 
 def _shape_row(b: Box) -> Row:

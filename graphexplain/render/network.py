@@ -307,7 +307,7 @@ def _percent(share: float) -> str:
 
 
 @dataclass
-class _View:
+class _View(dot.ViewFlags):
     d: object  # the Derivation
     ev: object | None  # the Evaluation
     net: Network
@@ -323,14 +323,6 @@ class _View:
     @property
     def loss(self) -> str:
         return label(self.G, self.d.output)
-
-    @property
-    def forward(self) -> bool:
-        return self.view != "backward"
-
-    @property
-    def backward(self) -> bool:
-        return self.view in ("backward", "both")
 
     @cached_property
     def edge_text(self) -> bool:
