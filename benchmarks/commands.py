@@ -17,7 +17,9 @@ both see the same load. Ratios, not seconds, are the targets (the machine is sha
   and torch;
 - ``torch`` of a 212-parameter model (Linear(8,16), ReLU, Linear(16,4), CrossEntropyLoss,
   batch 4) ``--format json`` ≤ 2× the import floor, and with ``--render`` ≤ 3×;
-- ``graphexplain --help`` and a symbolic-only ``explain``: their imports (no torch).
+- ``graphexplain --help`` and a symbolic-only ``explain``: their times against ``python -c
+  pass`` and ``import sympy, networkx`` (the start-up floor, reported), and their imports
+  (no torch).
 
 Peak RSS of every command is reported (``resource.getrusage`` of the child).
 """
@@ -168,6 +170,10 @@ def rows(rounds: int, folder: Path) -> list[Row]:
                   floor, 3.0, "the same import floor", rounds),
         alternate("graphexplain --help", ([*GE, "--help"],), ([PY, "-c", "pass"],),
                   float("inf"), "python -c pass (reported, no target)", rounds),
+        alternate("explain J(a,b,c) = 3(a+bc), symbolic only",
+                  ([*GE, "explain", "J(a,b,c) = 3(a+bc)", "--no-verify"],),
+                  ([PY, "-c", "import sympy, networkx"],), float("inf"),
+                  "import sympy, networkx (the symbolic floor; reported, no target)", rounds),
     ]
 
 

@@ -15,6 +15,11 @@ measured in the same run (the machine is shared and noisy):
 (g) the seed's ``explain`` / ``python -c "import sympy, networkx, torch"`` ≤ 1.5, and no
     torch import with --no-verify
 
+Then the whole-process rows of issue #12 (``commands.py``: each command as the user runs it,
+output written, against its baseline process, alternating, median of 3, with peak RSS), and
+the largest programs within the default limits, each answered within max_seconds
+(``limits.py``). ``--no-commands`` skips both.
+
 Naive per-weight ``sympy.diff`` of the whole loss is timed on a sample of weights and
 extrapolated to all of them (said so in the table).
 """
@@ -35,6 +40,8 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 import baseline  # noqa: E402
+import commands  # noqa: E402
+import limits  # noqa: E402
 import sympy  # noqa: E402
 
 from graphexplain.codegen import CompiledGradient  # noqa: E402
@@ -235,6 +242,37 @@ def plot(rows: list[dict], path: Path) -> None:
     fig.savefig(path, dpi=120)
 
 
+def whole_process(rounds: int = 3) -> dict:
+    """Issue #12's whole-process rows (ratios against baselines measured in the same run, peak
+    RSS per row, the start-up floor, no torch on --help or --no-verify) and the programs at
+    the default limits; printed, and returned with their verdicts."""
+    import tempfile
+
+    print("\nWhole processes (issue #12): each command as the user runs it, its output "
+          f"written, against its baseline; median of {rounds}, alternating; the machine is "
+          "shared, so the ratio is the measure")
+    with tempfile.TemporaryDirectory() as tmp:
+        rows_ = commands.rows(rounds, Path(tmp))
+    print(commands.table(rows_))
+    results = [(f"{r.name} ≤ {r.target:g}× ({r.baseline})", f"{r.ratio:.2f}", r.ok)
+               for r in rows_ if r.target != float("inf")]
+    for name, loaded in commands.imports_without_torch().items():
+        print(f"{'FAIL' if loaded else 'PASS'}  {name} imports torch: {loaded}")
+        results.append((f"{name} does not import torch", str(loaded), not loaded))
+    print("\nThe largest programs within the default limits, verified, as whole processes")
+    with tempfile.TemporaryDirectory() as tmp:
+        probes = [limits.run(name, text, inputs, Path(tmp))
+                  for name, text, inputs in limits.probes(quick=False)]
+    print(limits.table(probes))
+    results += [(f"answered within max_seconds: {r['name']}", f"{r['seconds']:.2f} s",
+                 r["ok"]) for r in probes]
+    return {"results": results,
+            "commands": [{"name": r.name, "ours_s": r.ours, "base_s": r.base,
+                          "ratio": r.ratio, "target": r.target, "peak_mib": r.rss_mib,
+                          "baseline": r.baseline} for r in rows_],
+            "limits": probes}
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="smallest size only, no subprocesses")
@@ -242,6 +280,8 @@ def main(argv=None) -> int:
                    help="weights differentiated naively per size (0 skips)")
     p.add_argument("--results", type=Path, default=RESULTS,
                    help=f"folder for results.json and scaling.png (default {RESULTS})")
+    p.add_argument("--no-commands", action="store_true",
+                   help="skip the whole-process rows (commands.py) and the limits (limits.py)")
     args = p.parse_args(argv)
     sizes = SIZES[:1] if args.quick else SIZES
     rows = [measure(s, args.naive_samples, args.quick) for s in sizes]
@@ -251,10 +291,15 @@ def main(argv=None) -> int:
     results = targets(rows, start)
     for name, value, ok in results:
         print(f"{'PASS' if ok else 'FAIL'}  {name}: {value}")
+    whole = None if args.quick or args.no_commands else whole_process()
+    if whole is not None:
+        results += whole["results"]
     args.results.mkdir(parents=True, exist_ok=True)
     plot(rows, args.results / "scaling.png")
-    (args.results / "results.json").write_text(json.dumps({"rows": rows, "startup": start},
-                                                          indent=2, default=str))
+    (args.results / "results.json").write_text(json.dumps(
+        {"rows": rows, "startup": start,
+         "commands": whole["commands"] if whole else None,
+         "limits": whole["limits"] if whole else None}, indent=2, default=str))
     print(f"\nplot: {args.results / 'scaling.png'}")
     return 0 if all(ok for _, _, ok in results) else 1
 

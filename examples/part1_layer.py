@@ -12,9 +12,10 @@ import numpy as np
 import torch
 
 import graphexplain as g
+from graphexplain.i18n import _
 from graphexplain.printing import number
 
-TITLE = "1. A layer's forward pass: σ(W·a⁽⁰⁾ + b)"
+TITLE = _("1. A layer's forward pass: σ(W·a⁽⁰⁾ + b)")
 
 W = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.5]])  # W[j, i] = w_{j,i}: from input i to neuron j
 A0 = np.array([1.0, 2.0, 0.5])                        # a⁽⁰⁾, the input
@@ -48,25 +49,29 @@ def main(out: Path) -> list[str]:
     out.mkdir(parents=True, exist_ok=True)
     a1, dW, db = torch_layer()
     z = W @ A0 + B
-    print("Matrix form (the seed's): a⁽¹⁾ = σ(W·a⁽⁰⁾ + b), W[j,i] = w_{j,i}, row j into neuron j")
+    print(_("Matrix form (the seed's): {layer}, row j into neuron j").format(
+        layer="a⁽¹⁾ = σ(W·a⁽⁰⁾ + b), W[j,i] = w_{j,i}"))
     print(f"  W = {_matrix(W)},  a⁽⁰⁾ = {_matrix(A0)}ᵀ,  b = {_matrix(B)}ᵀ")
     print(f"  z = W·a⁽⁰⁾ + b = {_matrix(z)}ᵀ,  a⁽¹⁾ = σ(z) = {_matrix(a1)}ᵀ")
     for j in range(len(B)):
         terms = " + ".join(f"w{j},{i}·a{i}⁽⁰⁾" for i in range(len(A0)))
         nums = " + ".join(f"{number(W[j, i])}·{number(A0[i])}" for i in range(len(A0)))
-        print(f"Scalar form: a{j}⁽¹⁾ = σ({terms} + b{j}) = σ({nums} + {number(B[j])}) "
-              f"= σ({number(z[j])}) = {number(a1[j])}")
+        print(_("Scalar form: {neuron}").format(
+            neuron=f"a{j}⁽¹⁾ = σ({terms} + b{j}) = σ({nums} + {number(B[j])}) "
+                   f"= σ({number(z[j])}) = {number(a1[j])}"))
     e = neuron(0)
     assert abs(e.evaluation.values[e.output] - a1[0]) < 1e-12, "a₀⁽¹⁾ disagrees with torch"
     for i in range(len(A0)):
         assert abs(e.gradients[f"w_0_{i}"]["value"] - dW[0, i]) < 1e-12
     assert abs(e.gradients["b0"]["value"] - db[0]) < 1e-12
     assert e.verification.ok
-    print("\nNeuron 0, explained (a = a₀⁽¹⁾; its gradient is σ(z)·(1 − σ(z))·a_i for w₀,ᵢ):")
+    print("\n" + _("Neuron 0, explained (a = a₀⁽¹⁾; its gradient is σ(z)·(1 − σ(z))·a_i "
+                   "for w₀,ᵢ):"))
     print(e.to_text())
     files = [e.render(out / "part1_layer.png"), out / "part1_layer.html"]
     files[1].write_text(e.html(title=TITLE), encoding="utf-8")
-    print(f"Verdict: a⁽¹⁾ = {_matrix(a1)}ᵀ and ∂a₀⁽¹⁾/∂w₀,ᵢ, ∂a₀⁽¹⁾/∂b₀ agree with torch")
+    print(_("Verdict: ") + _("{a} and ∂a₀⁽¹⁾/∂w₀,ᵢ, ∂a₀⁽¹⁾/∂b₀ agree with torch").format(
+        a=f"a⁽¹⁾ = {_matrix(a1)}ᵀ"))
     return [str(f) for f in files]
 
 

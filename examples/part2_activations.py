@@ -13,9 +13,10 @@ import numpy as np
 import torch
 
 import graphexplain as g
+from graphexplain.i18n import _, with_plot_fonts
 from graphexplain.printing import number, text
 
-TITLE = "2. Activation functions: sigmoid, tanh, relu, ELU"
+TITLE = _("2. Activation functions: sigmoid, tanh, relu, ELU")
 
 # name → (graphexplain's function, torch's function, the range, as the seed writes it)
 ACTIVATIONS = {
@@ -37,6 +38,7 @@ def curves(name: str, xs=None):
     return xs, y.detach().numpy(), x.grad.numpy()
 
 
+@with_plot_fonts
 def _plot(name: str, path: Path) -> Path:
     import matplotlib
 
@@ -46,9 +48,10 @@ def _plot(name: str, path: Path) -> Path:
     xs, f, df = curves(name)
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8, 3), dpi=100)
     ax1.plot(xs, f, color="C0")
-    ax1.set_title(f"{ACTIVATIONS[name][0]}, range {ACTIVATIONS[name][2]}")
+    ax1.set_title(f"{ACTIVATIONS[name][0]}, "
+                  + _("range {range}").format(range=ACTIVATIONS[name][2]))
     ax2.plot(xs, df, color="C3")
-    ax2.set_title("its derivative (torch autograd)")
+    ax2.set_title(_("its derivative (torch autograd)"))
     lo, hi = BOUNDS[name]
     for b in (lo, hi):
         if np.isfinite(b):
@@ -56,7 +59,7 @@ def _plot(name: str, path: Path) -> Path:
     if name == "relu":  # the kink: torch takes relu′(0) = 0
         ax2.plot([0], [0], "o", color="C3")
         ax2.plot([0], [1], "o", mfc="white", color="C3")
-        ax2.annotate("relu′(0) = 0, as torch", (0, 0), (0.4, 0.3), fontsize=8)
+        ax2.annotate(_("relu′(0) = 0, as torch"), (0, 0), (0.4, 0.3), fontsize=8)
     for ax in (ax1, ax2):
         ax.axvline(0, color="grey", lw=0.5)
         ax.grid(alpha=0.3)
@@ -75,7 +78,7 @@ def main(out: Path) -> list[str]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     files = []
-    for name, (formula, _, rng, seed) in ACTIVATIONS.items():
+    for name, (formula, _torch_f, rng, seed) in ACTIVATIONS.items():
         xs, f, df = curves(name, POINTS)
         derivative = None
         for x, fx, dfx in zip(xs, f, df):
@@ -84,20 +87,21 @@ def main(out: Path) -> list[str]:
             assert abs(e.evaluation.values["f"] - fx) < 1e-12, f"{name}({x}) disagrees with torch"
             assert abs(e.gradients["x"]["value"] - dfx) < 1e-12, f"{name}′({x}) disagrees"
             assert e.verification.ok is not False
-        _, fs, _ = curves(name)
+        _xs, fs, _dfs = curves(name)
         lo, hi = BOUNDS[name]
         assert lo <= fs.min() and fs.max() <= hi, f"{name} leaves its range"
-        print(f"{name} (the seed: {seed})")
-        print(f"  f(x) = {formula}    f′(x) = {text(derivative)}    range {rng}")
-        print("  at x = " + ", ".join(number(x) for x in xs) + ":  f′ = "
-              + ", ".join(number(d) for d in df) + "  (graphexplain = torch)")
+        print(_("{name} (the seed: {seed})").format(name=name, seed=seed))
+        print(f"  f(x) = {formula}    f′(x) = {text(derivative)}    "
+              + _("range {range}").format(range=rng))
+        print("  " + _("at x = {xs}:  f′ = {values}  (graphexplain = torch)").format(
+            xs=", ".join(number(x) for x in xs), values=", ".join(number(d) for d in df)))
         files.append(_plot(name, out / f"part2_{name}.png"))
     assert curves("relu", [0.0])[2][0] == 0.0
-    print("Kinks follow torch: relu′(0) = 0 (the derivative is 1 for x > 0, else 0).")
-    print("The seed gives tanh and sigmoid as ranges, relu and ELU as formulas; "
-          "ELU is α(eˣ − 1) for x ≤ 0 and x for x > 0, with α = 1 here.")
-    print("Verdict: 4 activations and their derivatives agree with torch at "
-          f"{len(POINTS)} points each (relu′(0) = 0)")
+    print(_("Kinks follow torch: relu′(0) = 0 (the derivative is 1 for x > 0, else 0)."))
+    print(_("The seed gives tanh and sigmoid as ranges, relu and ELU as formulas; "
+            "ELU is α(eˣ − 1) for x ≤ 0 and x for x > 0, with α = 1 here."))
+    print(_("Verdict: ") + _("4 activations and their derivatives agree with torch at "
+                                  "{n} points each (relu′(0) = 0)").format(n=len(POINTS)))
     return [str(f) for f in files]
 
 

@@ -15,9 +15,10 @@ import torch
 import torch.nn.functional as F
 
 import graphexplain as g
+from graphexplain.i18n import _, with_plot_fonts
 from graphexplain.printing import number, text
 
-TITLE = "3. Loss functions: MSE (regression) and cross-entropy (classification)"
+TITLE = _("3. Loss functions: MSE (regression) and cross-entropy (classification)")
 
 P, Y = 0.7, 1.0  # a prediction and its target
 LOSSES = {
@@ -41,6 +42,7 @@ def torch_grad(kind: str, p: float = P, y: float = Y) -> tuple[float, float]:
     return loss.detach().item(), pt.grad.item()
 
 
+@with_plot_fonts
 def _plot(path: Path) -> Path:
     import matplotlib
 
@@ -50,11 +52,11 @@ def _plot(path: Path) -> Path:
     ps = np.linspace(0.01, 0.99, 200)
     fig, ax = plt.subplots(figsize=(6.4, 4), dpi=100)
     ax.plot(ps, (ps - 1) ** 2, label="MSE (p − y)²")
-    ax.plot(ps, -np.log(ps), label="cross-entropy −ln p")
-    ax.plot(ps, np.log(ps), "--", label="the seed's y·ln p (no minus): ≤ 0")
+    ax.plot(ps, -np.log(ps), label=_("cross-entropy −ln p"))
+    ax.plot(ps, np.log(ps), "--", label=_("the seed's y·ln p (no minus): ≤ 0"))
     ax.axhline(0, color="grey", lw=0.6)
-    ax.set(xlabel="prediction p (target y = 1)", ylabel="loss",
-           title="Loss against the prediction, for the target y = 1")
+    ax.set(xlabel=_("prediction p (target y = 1)"), ylabel=_("loss"),
+           title=_("Loss against the prediction, for the target y = 1"))
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path)
@@ -73,37 +75,39 @@ def main(out: Path) -> list[str]:
         assert abs(e.gradients["p"]["value"] - grad) < 1e-12, f"∂{kind}/∂p disagrees"
         assert e.verification.ok
         results[kind] = e
-        print(f"{LOSSES[kind]}:  ∂L/∂p = {text(e.gradients['p']['formula'])}"
-              f" = {number(e.gradients['p']['value'])} at p = {number(P)}, y = {number(Y)}"
-              f"  (torch: {number(grad)})")
+        print(_("{loss}:  {gradient} at {point}  (torch: {torch})").format(
+            loss=LOSSES[kind], gradient=f"∂L/∂p = {text(e.gradients['p']['formula'])} = "
+                                        f"{number(e.gradients['p']['value'])}",
+            point=f"p = {number(P)}, y = {number(Y)}", torch=number(grad)))
     print()
-    print("MSE is the regression loss: it measures the squared distance between a real-valued\n"
-          "prediction and a real-valued target, and is smallest (0) where they are equal.\n"
-          "The seed's list later calls nn.MSELoss \"常用于分类问题\" (used for classification):\n"
-          "that is a slip; its own first formula calls it 回归损失, the regression loss.\n"
-          "For a class probability the cross-entropy is the loss: through a sigmoid its\n"
-          "gradient, σ(z) − y, does not vanish when the prediction is confidently wrong,\n"
-          "while the MSE's 2(σ(z) − y)·σ(z)(1 − σ(z)) does. (The seed's next line,\n"
-          "nn.CrossEntropyLoss \"常用于逻辑回归\", is right: logistic regression classifies.)")
+    print(_("MSE is the regression loss: it measures the squared distance between a real-valued\n"
+            "prediction and a real-valued target, and is smallest (0) where they are equal.\n"
+            "The seed's list later calls nn.MSELoss \"常用于分类问题\" (used for classification):\n"
+            "that is a slip; its own first formula calls it 回归损失, the regression loss.\n"
+            "For a class probability the cross-entropy is the loss: through a sigmoid its\n"
+            "gradient, σ(z) − y, does not vanish when the prediction is confidently wrong,\n"
+            "while the MSE's 2(σ(z) − y)·σ(z)(1 − σ(z)) does. (The seed's next line,\n"
+            "nn.CrossEntropyLoss \"常用于逻辑回归\", is right: logistic regression classifies.)"))
     print()
-    print("The seed's classification loss is y·log p, without its minus:")
+    print(_("The seed's classification loss is y·log p, without its minus:"))
     notes = results["seed_ce"].notes
     assert any(n.code == "negative-loss" for n in notes), "the lint should flag y·ln p"
     assert not results["ce"].notes, "the right cross-entropy should raise no note"
     for n in notes:
-        print(f"  note ({n.code}): {n.message}")
-    print("  The right one, −(y·ln p + (1 − y)·ln(1 − p)), raises no note: it is ≥ 0, and 0 "
-          "only for a perfect prediction.")
-    print(f"  At p = {number(P)}: y·ln p = {number(results['seed_ce'].evaluation.values['L'])}, "
-          f"the cross-entropy = {number(results['ce'].evaluation.values['L'])}; "
-          "gradient descent on y·ln p would push p down, away from the target.")
+        print("  " + _("note ({code}): {message}").format(code=n.code, message=n.message))
+    print("  " + _("The right one, −(y·ln p + (1 − y)·ln(1 − p)), raises no note: it is ≥ 0, "
+                   "and 0 only for a perfect prediction."))
+    print("  " + _("At p = {p}: y·ln p = {seed}, the cross-entropy = {ce}; gradient descent on "
+                   "y·ln p would push p down, away from the target.").format(
+        p=number(P), seed=number(results["seed_ce"].evaluation.values["L"]),
+        ce=number(results["ce"].evaluation.values["L"])))
     files = [_plot(out / "part3_losses.png")]
     ce = results["ce"]
     files.append(ce.render(out / "part3_cross_entropy.png"))
     files.append(out / "part3_cross_entropy.html")
-    files[-1].write_text(ce.html(title="The cross-entropy and its gradient"), encoding="utf-8")
-    print("Verdict: MSE, cross-entropy and the seed's y·ln p and their ∂L/∂p agree with torch; "
-          "the lint flags y·ln p")
+    files[-1].write_text(ce.html(title=_("The cross-entropy and its gradient")), encoding="utf-8")
+    print(_("Verdict: ") + _("MSE, cross-entropy and the seed's y·ln p and their ∂L/∂p "
+                                  "agree with torch; the lint flags y·ln p"))
     return [str(f) for f in files]
 
 

@@ -14,9 +14,10 @@ import torch
 
 import graphexplain as g
 from graphexplain import fd_study
+from graphexplain.i18n import _
 from graphexplain.printing import number, text
 
-TITLE = "4. The numerical gradient (f(w+h) − f(w−h))/2h at the seed's h = 10⁻⁷"
+TITLE = _("4. The numerical gradient (f(w+h) − f(w−h))/2h at the seed's h = 10⁻⁷")
 
 H = 1e-7  # the seed's step, 0.0000001
 POINT = {"w": 1.2, "x": 2.0, "b": -1.0, "y": 1.0}
@@ -53,23 +54,28 @@ def main(out: Path) -> list[str]:
     assert abs(exact - autograd) < 1e-12, "the symbolic gradient disagrees with torch"
     assert abs(numeric - exact) < 1e-6 * max(1, abs(exact)), "h = 1e-7 is too far off"
     assert e.verification.ok
-    print(f"f(w) = L(w) for the neuron z = w·x + b, p = σ(z), L = −(y·ln p + (1 − y)·ln(1 − p)),"
-          f" at w = {number(POINT['w'])}, x = {number(POINT['x'])}, b = {number(POINT['b'])}, "
-          f"y = {number(POINT['y'])}")
+    print(_("f(w) = L(w) for the neuron {neuron}, at {point}").format(
+        neuron="z = w·x + b, p = σ(z), L = −(y·ln p + (1 − y)·ln(1 − p))",
+        point=f"w = {number(POINT['w'])}, x = {number(POINT['x'])}, b = {number(POINT['b'])}, "
+              f"y = {number(POINT['y'])}"))
     form = e.teaching_forms.get("w")
     form = e.gradients["w"]["formula"] if form is None else form
-    print(f"  symbolic (backprop): ∂L/∂w = {text(form)}"
-          f" = {number(exact, digits=16)}")
+    print("  " + _("symbolic (backprop): {gradient}").format(
+        gradient=f"∂L/∂w = {text(form)} = {number(exact, digits=16)}"))
     print(f"  torch.autograd (float64):   {number(autograd, digits=16)}")
-    print(f"  the seed's (f(w + 10⁻⁷) − f(w − 10⁻⁷))/(2·10⁻⁷) = "
-          f"({number(f(POINT['w'] + H), digits=16)} − "
-          f"{number(f(POINT['w'] - H), digits=16)})/(2·10⁻⁷)"
-          f" = {number(numeric, digits=16)}")
-    print(f"  error of the numerical gradient: {number(abs(numeric - exact))} "
-          f"(about {int(-math.log10(abs(numeric - exact) / abs(exact)))} of float64's 16 "
-          "digits are right)")
-    print("  Step 2 of the seed, w ← w − α·∇w: ∇w < 0 moves w up, ∇w > 0 moves it down; here "
-          f"∇w = {number(exact)} {'< 0: w grows' if exact < 0 else '> 0: w shrinks'}.")
+    print("  " + _("the seed's {difference}").format(
+        difference=f"(f(w + 10⁻⁷) − f(w − 10⁻⁷))/(2·10⁻⁷) = "
+                   f"({number(f(POINT['w'] + H), digits=16)} − "
+                   f"{number(f(POINT['w'] - H), digits=16)})/(2·10⁻⁷)"
+                   f" = {number(numeric, digits=16)}"))
+    print("  " + _("error of the numerical gradient: {error} (about {digits} of float64's 16 "
+                   "digits are right)").format(
+        error=number(abs(numeric - exact)),
+        digits=int(-math.log10(abs(numeric - exact) / abs(exact)))))
+    print("  " + (_("Step 2 of the seed, w ← w − α·∇w: ∇w < 0 moves w up, ∇w > 0 moves it down; "
+                    "here ∇w = {g} < 0: w grows.") if exact < 0 else
+                  _("Step 2 of the seed, w ← w − α·∇w: ∇w < 0 moves w up, ∇w > 0 moves it down; "
+                    "here ∇w = {g} > 0: w shrinks.")).format(g=number(exact)))
     s = fd_study.study(e.derivation, e.evaluation, "w")
     print()
     print(fd_study.to_text(s, e.graph))
@@ -77,9 +83,10 @@ def main(out: Path) -> list[str]:
     files = [fd_study.plot(s, out / "part4_error_against_h.png", e.graph),
              e.render(out / "part4_logistic.png")]
     files.append(out / "part4_logistic.html")
-    files[-1].write_text(e.html(title="One neuron with the cross-entropy"), encoding="utf-8")
-    print(f"Verdict: at h = 10⁻⁷ the numerical gradient is off by {number(abs(numeric - exact))}; "
-          "backprop and torch agree exactly")
+    files[-1].write_text(e.html(title=_("One neuron with the cross-entropy")), encoding="utf-8")
+    print(_("Verdict: ") + _("at h = 10⁻⁷ the numerical gradient is off by {error}; "
+                                  "backprop and torch agree exactly").format(
+        error=number(abs(numeric - exact))))
     return [str(p) for p in files]
 
 

@@ -20,9 +20,11 @@ from torch import nn, optim
 
 import graphexplain as g
 from graphexplain import lints, train
+from graphexplain.i18n import _, with_plot_fonts
 from graphexplain.printing import number
+from graphexplain.report import cells, ljust
 
-TITLE = "5. Gradient descent on y = 3x + 0.8: three loops, and the seed's w.data slip"
+TITLE = _("5. Gradient descent on y = 3x + 0.8: three loops, and the seed's w.data slip")
 
 N, LR, STEPS = 50, 0.01, 2000      # the seed's loop: x = torch.rand([50,1]), lr 0.01, 2000 steps
 LR_MODULE, STEPS_MODULE = 1e-3, 100  # the seed's Lr section: optim.SGD(lr=1e-3), 100 steps
@@ -60,7 +62,7 @@ def seed_loop(x, y, w0, b0, lr, steps, as_written=False):
     w = torch.tensor([[w0]], dtype=torch.float64, requires_grad=True)
     b = torch.tensor(b0, dtype=torch.float64, requires_grad=True)
     rows, grads = [], []
-    for _ in range(steps):
+    for _step in range(steps):
         y_predict = torch.matmul(x, w) + b
         loss = (y - y_predict).pow(2).mean()
         rows.append((loss.item(), w.item(), b.item()))
@@ -82,7 +84,7 @@ def module_loop(x, y, w0, b0, lr, steps):
         model.bias.fill_(b0)
     criterion, optimizer = nn.MSELoss(), optim.SGD(model.parameters(), lr=lr)
     rows = []
-    for _ in range(steps):
+    for _step in range(steps):
         loss = criterion(model(x), y)
         rows.append((loss.item(), model.weight.item(), model.bias.item()))
         optimizer.zero_grad()
@@ -107,11 +109,13 @@ def converged(row) -> bool:
 
 
 def _describe(name, row):
-    state = "converged" if converged(row) else "NOT converged"
-    return (f"  {name}: w = {number(row[1])}, b = {number(row[2])}, loss = {number(row[0])}"
-            f"  → {state} (the answer is w = 3, b = 0.8)")
+    state = _("converged") if converged(row) else _("NOT converged")
+    return "  " + _("{name}: {values}  → {state} (the answer is w = 3, b = 0.8)").format(
+        name=name, state=state,
+        values=f"w = {number(row[1])}, b = {number(row[2])}, loss = {number(row[0])}")
 
 
+@with_plot_fonts
 def _plots(out, x, y, runs, seed_rows, broken_rows):
     import matplotlib
 
@@ -122,7 +126,7 @@ def _plots(out, x, y, runs, seed_rows, broken_rows):
     fig, ax = plt.subplots(figsize=(6.4, 4), dpi=100)
     for (label, rows), style in zip(runs.items(), ("-", "--", ":", "-", "-")):
         ax.semilogy(rows[:, 0], style, label=label)
-    ax.set(xlabel="step", ylabel="loss (MSE)", title="Loss curves, from the same start")
+    ax.set(xlabel=_("step"), ylabel=_("loss (MSE)"), title=_("Loss curves, from the same start"))
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(out / "part5_loss_curves.png")
@@ -131,12 +135,13 @@ def _plots(out, x, y, runs, seed_rows, broken_rows):
 
     fig, ax = plt.subplots(figsize=(6.4, 4), dpi=100)
     xs = np.array([0.0, 1.0])
-    ax.scatter(x.numpy().ravel(), y.numpy().ravel(), s=12, c="r", label="data y = 3x + 0.8")
+    ax.scatter(x.numpy().ravel(), y.numpy().ravel(), s=12, c="r",
+               label=_("data {line}").format(line="y = 3x + 0.8"))
     for label, rows in runs.items():
         if "graphexplain" in label or f"lr = {LR_GOOD}" in label or "1e-3" in label:
             w, b = rows[-1, 1], rows[-1, 2]
             ax.plot(xs, w * xs + b, label=f"{label}: y = {w:.3f}x + {b:.3f}")
-    ax.set(xlabel="x", ylabel="y", title="The fitted lines")
+    ax.set(xlabel="x", ylabel="y", title=_("The fitted lines"))
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(out / "part5_fitted_line.png")
@@ -144,13 +149,13 @@ def _plots(out, x, y, runs, seed_rows, broken_rows):
     files.append(out / "part5_fitted_line.png")
 
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.5), dpi=100)
-    a1.plot(seed_rows[:60, 1], label="w, fixed (w.grad.zero_())")
-    a1.plot(broken_rows[:60, 1], "--", label="w, as written (w.data.zero_())")
-    a1.set(xlabel="step", title="w over the first 60 steps")
+    a1.plot(seed_rows[:60, 1], label=_("w, fixed (w.grad.zero_())"))
+    a1.plot(broken_rows[:60, 1], "--", label=_("w, as written (w.data.zero_())"))
+    a1.set(xlabel=_("step"), title=_("w over the first 60 steps"))
     a1.legend(fontsize=7)
-    a2.semilogy(seed_rows[:, 0], label="fixed")
-    a2.semilogy(broken_rows[:, 0], "--", label="as written")
-    a2.set(xlabel="step", title="loss")
+    a2.semilogy(seed_rows[:, 0], label=_("fixed"))
+    a2.semilogy(broken_rows[:, 0], "--", label=_("as written"))
+    a2.set(xlabel=_("step"), title=_("loss"))
     a2.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(out / "part5_wdata_slip.png")
@@ -164,67 +169,84 @@ def main(out: Path) -> list[str]:
     out.mkdir(parents=True, exist_ok=True)
     x, y, w0, b0 = data()
     ge, e, t, _point = graphexplain_loop(x, y, w0, b0, LR, STEPS)
-    seed_rows, _ = seed_loop(x, y, w0, b0, LR, STEPS)
+    seed_rows, _grads = seed_loop(x, y, w0, b0, LR, STEPS)
     mod = module_loop(x, y, w0, b0, LR, STEPS)
     d1, d2 = max_relative(ge, seed_rows), max_relative(ge, mod)
     assert d1 <= 1e-12 and d2 <= 1e-12, f"the trajectories differ: {d1}, {d2}"
-    print(f"Data: {N} samples x ~ U(0,1), y = 3x + 0.8; start w₀ = {number(w0)}, b₀ = 0 "
-          f"(float64). L = (1/{N})·Σᵢ (w·xᵢ + b − yᵢ)²,")
+    print(_("Data: {n} samples x ~ U(0,1), y = 3x + 0.8; start {start} (float64). {loss},").format(
+        n=N, start=f"w₀ = {number(w0)}, b₀ = 0", loss=f"L = (1/{N})·Σᵢ (w·xᵢ + b − yᵢ)²"))
     print(f"  ∂L/∂w = (2/{N})·Σᵢ (w·xᵢ + b − yᵢ)·xᵢ,  ∂L/∂b = (2/{N})·Σᵢ (w·xᵢ + b − yᵢ).")
-    print(f"The seed's settings: lr = {LR}, {STEPS} steps. Three loops from the same start:")
-    print(_describe("graphexplain (symbolic gradient)", ge[-1]))
-    print(_describe("the seed's torch loop (.grad, .data)", seed_rows[-1]))
+    print(_("The seed's settings: lr = {lr}, {steps} steps. Three loops from the same start:")
+          .format(lr=LR, steps=STEPS))
+    print(_describe(_("graphexplain (symbolic gradient)"), ge[-1]))
+    print(_describe(_("the seed's torch loop (.grad, .data)"), seed_rows[-1]))
     print(_describe("nn.Linear + MSELoss + optim.SGD", mod[-1]))
-    print(f"  the three trajectories (loss, w, b at all {STEPS + 1} points) agree: largest "
-          f"relative difference {number(max(d1, d2))} ≤ 10⁻¹²")
+    print("  " + _("the three trajectories (loss, w, b at all {n} points) agree: largest relative "
+                   "difference {d} ≤ 10⁻¹²").format(n=STEPS + 1, d=number(max(d1, d2))))
     for n in lints.not_converged(e.graph, e.output, t):
-        print(f"  note ({n.code}): {n.message}")
+        print("  " + _("note ({code}): {message}").format(code=n.code, message=n.message))
     module_rows = module_loop(x, y, w0, b0, LR_MODULE, STEPS_MODULE)
-    print(f"The seed's Lr section: lr = {LR_MODULE:g}, {STEPS_MODULE} steps:")
+    print(_("The seed's Lr section: lr = {lr}, {steps} steps:").format(lr=f"{LR_MODULE:g}",
+                                                                      steps=STEPS_MODULE))
     print(_describe("nn.Linear + optim.SGD", module_rows[-1]))
-    good, _, _t_good, _ = graphexplain_loop(x, y, w0, b0, LR_GOOD, STEPS_GOOD)
+    good, _rows, _t_good, _point = graphexplain_loop(x, y, w0, b0, LR_GOOD, STEPS_GOOD)
     good_torch = module_loop(x, y, w0, b0, LR_GOOD, STEPS_GOOD)
     assert max_relative(good, good_torch) <= 1e-12
     assert converged(good[-1]), f"lr = {LR_GOOD} should converge"
     lam = hessian_eigenvalues(x)
-    print(f"Why: the loss is a quadratic bowl whose curvatures (the Hessian's eigenvalues) are "
-          f"λ = {number(lam[0])} and {number(lam[1])}. Along each, the error shrinks by a factor "
-          f"|1 − lr·λ| per step: with lr = {LR} the flat direction keeps "
-          f"{number(1 - LR * lam[0])} of it per step, {number((1 - LR * lam[0]) ** STEPS)} after "
-          f"{STEPS} steps. Any lr below 2/λₘₐₓ = {number(2 / lam[1])} is stable.")
-    print(f"Settings that converge: lr = {LR_GOOD}, {STEPS_GOOD} steps "
-          f"(the flat direction keeps {number(1 - LR_GOOD * lam[0])} per step):")
+    print(_("Why: the loss is a quadratic bowl whose curvatures (the Hessian's eigenvalues) are "
+            "λ = {l0} and {l1}. Along each, the error shrinks by a factor |1 − lr·λ| per step: "
+            "with lr = {lr} the flat direction keeps {keep} of it per step, {left} after {steps} "
+            "steps. Any lr below 2/λₘₐₓ = {limit} is stable.").format(
+        l0=number(lam[0]), l1=number(lam[1]), lr=LR, keep=number(1 - LR * lam[0]),
+        left=number((1 - LR * lam[0]) ** STEPS), steps=STEPS, limit=number(2 / lam[1])))
+    print(_("Settings that converge: lr = {lr}, {steps} steps (the flat direction keeps {keep} "
+            "per step):").format(lr=LR_GOOD, steps=STEPS_GOOD, keep=number(1 - LR_GOOD * lam[0])))
     print(_describe("graphexplain = torch", good[-1]))
 
     broken, broken_grads = seed_loop(x, y, w0, b0, LR, STEPS, as_written=True)
     fixed, fixed_grads = seed_loop(x, y, w0, b0, LR, STEPS)
     print()
-    print("The seed's loop exactly as written zeroes w.data (the weight) instead of w.grad:")
-    print("  step  w before (written)  w.grad (written, accumulated)  |  "
-          "w before (fixed)  w.grad (fixed)")
+    print(_("The seed's loop exactly as written zeroes w.data (the weight) instead of w.grad:"))
+    heads = [_("step"), _("w before (written)"), _("w.grad (written, accumulated)"),
+             _("w before (fixed)"), _("w.grad (fixed)")]
+    # the English columns; a longer (Chinese) heading widens its column
+    head_widths = [max(w, cells(h)) for w, h in zip((4, 18, 29, 16, 14), heads)]
+    widths = [w + extra for w, extra in zip(head_widths, (0, 0, 0, 1, 0))]
+    print("  " + "  ".join(ljust(h, w) for h, w in zip(heads[:3], head_widths[:3])) + "  |  "
+          + "  ".join(ljust(h, w) for h, w in zip(heads[3:], head_widths[3:])).rstrip())
     for i in range(5):
-        print(f"  {i:>4}  {number(broken[i, 1]):>18}  {number(broken_grads[i]):>29}  |  "
-              f"{number(fixed[i, 1]):>17}  {number(fixed_grads[i]):>14}")
+        print(f"  {i:>{widths[0]}}  {number(broken[i, 1]):>{widths[1]}}  "
+              f"{number(broken_grads[i]):>{widths[2]}}  |  "
+              f"{number(fixed[i, 1]):>{widths[3]}}  {number(fixed_grads[i]):>{widths[4]}}")
     # what happens: w.grad keeps the sum of every gradient so far, and w is set to 0 − lr·that sum
     for i in range(2, 8):
         assert abs(broken[i + 1, 1] - (-LR * broken_grads[i])) < 1e-12
-    print("  Each step after the first sets w to 0, then to 0 − lr·w.grad; and w.grad, never\n"
-          "  zeroed, holds the sum of every gradient so far. So w = −lr·(g₀ + g₁ + … + gᵢ),\n"
-          "  which is w − lr·gᵢ again, because the previous w was −lr·(g₀ + … + gᵢ₋₁).\n"
-          "  Zeroing the weight and accumulating the gradient cancel out; only the start w₀\n"
-          "  is lost, at step 2. It is plain gradient descent from another start, which is\n"
-          "  why it still seems to fit.")
-    print(_describe("as written", broken[-1]))
-    print(_describe("fixed", fixed[-1]))
-    runs = {f"graphexplain, lr = {LR}": ge, f"seed's torch loop, lr = {LR}": seed_rows,
+    print(_("  Each step after the first sets w to 0, then to 0 − lr·w.grad; and w.grad, never\n"
+            "  zeroed, holds the sum of every gradient so far. So w = −lr·(g₀ + g₁ + … + gᵢ),\n"
+            "  which is w − lr·gᵢ again, because the previous w was −lr·(g₀ + … + gᵢ₋₁).\n"
+            "  Zeroing the weight and accumulating the gradient cancel out; only the start w₀\n"
+            "  is lost, at step 2. It is plain gradient descent from another start, which is\n"
+            "  why it still seems to fit."))
+    print(_describe(_("as written"), broken[-1]))
+    print(_describe(_("fixed"), fixed[-1]))
+    # the legends; the fitted-line plot picks its runs by "graphexplain", "lr = 0.5", "1e-3"
+    runs = {f"graphexplain, lr = {LR}": ge,
+            _("seed's torch loop, {lr}").format(lr=f"lr = {LR}"): seed_rows,
             f"nn.Linear + optim.SGD, lr = {LR}": mod,
-            f"nn.Linear, lr = 1e-3, {STEPS_MODULE} steps": module_rows,
-            f"graphexplain, lr = {LR_GOOD}, {STEPS_GOOD} steps": good}
+            _("{model}, {lr}, {steps} steps").format(model="nn.Linear", lr="lr = 1e-3",
+                                                      steps=STEPS_MODULE): module_rows,
+            _("{model}, {lr}, {steps} steps").format(model="graphexplain", lr=f"lr = {LR_GOOD}",
+                                                      steps=STEPS_GOOD): good}
     files = _plots(out, x, y, runs, fixed, broken)
-    state = "converge" if converged(ge[-1]) else "do not converge"
-    print(f"Verdict: 3 loops agree to {number(max(d1, d2))} (≤ 10⁻¹²); the seed's lr = {LR}, "
-          f"{STEPS} steps {state} (w = {number(ge[-1, 1])}); "
-          f"lr = {LR_GOOD}, {STEPS_GOOD} steps does")
+    verdict = (_("3 loops agree to {d} (≤ 10⁻¹²); the seed's lr = {lr}, {steps} steps "
+                 "converge (w = {w}); lr = {good}, {good_steps} steps does")
+               if converged(ge[-1]) else
+               _("3 loops agree to {d} (≤ 10⁻¹²); the seed's lr = {lr}, {steps} steps "
+                 "do not converge (w = {w}); lr = {good}, {good_steps} steps does"))
+    print(_("Verdict: ") + verdict.format(d=number(max(d1, d2)), lr=LR, steps=STEPS,
+                                              w=number(ge[-1, 1]), good=LR_GOOD,
+                                              good_steps=STEPS_GOOD))
     return [str(f) for f in files]
 
 

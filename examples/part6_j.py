@@ -11,9 +11,10 @@ from pathlib import Path
 import torch
 
 import graphexplain as g
+from graphexplain.i18n import _
 from graphexplain.printing import number, text
 
-TITLE = "6. J(a,b,c) = 3(a+bc): the computation graph and backpropagation"
+TITLE = _("6. J(a,b,c) = 3(a+bc): the computation graph and backpropagation")
 
 AT = {"a": 1.0, "b": 2.0, "c": 3.0}
 SEED = {"a": "3 × 1", "b": "3 × 1 × c", "c": "3 × 1 × b"}
@@ -39,16 +40,18 @@ def main(out: Path) -> list[str]:
         assert e.gradients[x]["value"] == expected, f"∂J/∂{x} disagrees with torch"
     assert e.verification.ok
     print(e.to_text())
-    print("The seed's products along each path, and their values at a = 1, b = 2, c = 3:")
+    print(_("The seed's products along each path, and their values at {point}:").format(
+        point="a = 1, b = 2, c = 3"))
     for x in AT:
         print(f"  ∂J/∂{x} = {SEED[x]} = {text(e.gradients[x]['formula'])} "
-              f"= {number(e.gradients[x]['value'])}  (torch: {number(reference[x])})")
+              f"= {number(e.gradients[x]['value'])}  "
+              + _("(torch: {value})").format(value=number(reference[x])))
     files = [e.render(out / "part6_J_circuit.png"),
              e.render(out / "part6_J_paths_b.png", view="paths", wrt="b"),
              out / "part6_J.html"]
     files[-1].write_text(e.html(title=TITLE), encoding="utf-8")
-    print("Verdict: ∂J/∂a, ∂J/∂b, ∂J/∂c = " + ", ".join(number(reference[x]) for x in AT)
-          + ", as the seed's products and as torch")
+    print(_("Verdict: ") + _("{gradients}, as the seed's products and as torch").format(
+        gradients="∂J/∂a, ∂J/∂b, ∂J/∂c = " + ", ".join(number(reference[x]) for x in AT)))
     return [str(f) for f in files]
 
 

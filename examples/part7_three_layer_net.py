@@ -15,10 +15,11 @@ from pathlib import Path
 import torch
 
 import graphexplain as g
+from graphexplain.i18n import _
 from graphexplain.nn.mlp import MLPSpec
 from graphexplain.printing import number, text
 
-TITLE = "7. The 3-layer network's ∂loss/∂w1[1,2], and the seed's f2 slip"
+TITLE = _("7. The 3-layer network's ∂loss/∂w1[1,2], and the seed's f2 slip")
 
 SEED_NET = """
 f1 = w1[1,1]·x1 + w1[2,1]·x2
@@ -65,31 +66,37 @@ def main(out: Path) -> list[str]:
     assert abs(seeds - theirs) < 1e-12, "the seed's formula disagrees with torch"
     assert e.derivation.path_counts["w1_1_2"] == 2 and e.verification.ok
     labels = {n: d["label"] for n, d in e.graph.nodes(data=True)}
-    print("The seed's network: x1, x2 → f1, f2 → g1, g2 → out, A = σ, loss = (out − y1)²,")
-    print("wn[i,j] from neuron i of layer n to neuron j of layer n + 1.")
-    print("graphexplain's ∂loss/∂w1[1,2], factored where its 2 paths meet:")
+    print(_("The seed's network: {network},").format(
+        network="x1, x2 → f1, f2 → g1, g2 → out, A = σ, loss = (out − y1)²"))
+    print(_("wn[i,j] from neuron i of layer n to neuron j of layer n + 1."))
+    print(_("graphexplain's ∂loss/∂w1[1,2], factored where its 2 paths meet:"))
     print("  " + text(e.gradients["w1_1_2"]["factored"], labels))
-    print("the seed's:  x1·A′(f2)·(w2[2,1]·A′(g1)·w3[1,1] + w2[2,2]·A′(g2)·w3[2,1])·∇out")
-    print(f"  = {number(seeds, digits=12)} with the network's numbers; graphexplain "
-          f"{number(ours, digits=12)}; torch {number(theirs, digits=12)}")
+    print(_("the seed's:") + "  x1·A′(f2)·(w2[2,1]·A′(g1)·w3[1,1] + w2[2,2]·A′(g2)·w3[2,1])·∇out")
+    numbers = _("{seed} with the network's numbers; graphexplain {ours}; torch {theirs}")
+    print("  = " + numbers.format(
+        seed=number(seeds, digits=12), ours=number(ours, digits=12),
+        theirs=number(theirs, digits=12)))
     print()
-    print("The f2 slip: the seed writes f2 = w1[1,2]x2 + w1[2,2]x2. w1[1,2] runs from x1 to f2,")
-    print("so f2 = w1[1,2]·x1 + w1[2,2]·x2, and that x1 is why the formula starts with x1.")
+    print(_("The f2 slip: the seed writes f2 = w1[1,2]x2 + w1[2,2]x2. w1[1,2] runs from x1 to f2,"))
+    print(_("so f2 = w1[1,2]·x1 + w1[2,2]·x2, and that x1 is why the formula starts with x1."))
     written = g.explain(SEED_NET, at=point, consts=["y1"])
     notes = [n for n in written.notes if n.code == "weight-input"]
     assert notes, "the lint should flag w1[1,2]·x2"
     for n in notes:
-        print(f"  note ({n.code}): {n.message}")
+        print("  " + _("note ({code}): {message}").format(code=n.code, message=n.message))
     slip = written.gradients["w1_1_2"]["value"]
-    print(f"  As written, ∂loss/∂w1[1,2] would start with x2 instead: {number(slip)} "
-          f"instead of {number(theirs)} (x1 = {number(point['x1'])}, x2 = {number(point['x2'])}).")
+    print("  " + _("As written, ∂loss/∂w1[1,2] would start with x2 instead: {slip} instead of "
+                   "{right} ({point}).").format(
+        slip=number(slip), right=number(theirs),
+        point=f"x1 = {number(point['x1'])}, x2 = {number(point['x2'])}"))
     print()
     print(e.to_text())
     files = [e.render(out / "part7_network_paths.png", view="paths", wrt="w1_1_2"),
              out / "part7_network.html"]
     files[-1].write_text(e.html(title=TITLE), encoding="utf-8")
-    print(f"Verdict: the seed's formula, graphexplain and torch give ∂loss/∂w1[1,2] = "
-          f"{number(theirs)} (2 paths); the f2 slip is flagged")
+    print(_("Verdict: ") + _("the seed's formula, graphexplain and torch give "
+                                  "∂loss/∂w1[1,2] = {value} (2 paths); the f2 slip is flagged")
+          .format(value=number(theirs)))
     return [str(f) for f in files]
 
 

@@ -13,10 +13,12 @@ from pathlib import Path
 
 import torch
 
+from graphexplain.i18n import _
 from graphexplain.nn.torch import explain_file
 from graphexplain.printing import number
+from graphexplain.report import ljust
 
-TITLE = "8. requires_grad, no_grad and backward(): the seed's autograd snippet"
+TITLE = _("8. requires_grad, no_grad and backward(): the seed's autograd snippet")
 
 EXAMPLES = Path(__file__).resolve().parent
 
@@ -45,18 +47,19 @@ def main(out: Path) -> list[str]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     rows, x, c = tracking()
-    print("Which tensors autograd tracks (requires_grad, and the operation it recorded):")
+    print(_("Which tensors autograd tracks (requires_grad, and the operation it recorded):"))
     for name, rg, fn in rows:
-        none = "none (a leaf you made)" if name == "x" else "none (nothing recorded)"
-        print(f"  {name:<18} requires_grad = {rg!s:<5}  grad_fn = {fn or none}")
-    assert dict((n, rg) for n, rg, _ in rows) == {
+        none = _("none (a leaf you made)") if name == "x" else _("none (nothing recorded)")
+        shown = _("c (under no_grad)") if name == "c (under no_grad)" else name
+        print(f"  {ljust(shown, 18)} requires_grad = {rg!s:<5}  grad_fn = {fn or none}")
+    assert dict((n, rg) for n, rg, _fn in rows) == {
         "x": True, "var1": True, "c (under no_grad)": False, "var2": True, "out": True}
     assert c.grad_fn is None, "no_grad recorded an operation"
     expected = 1.5 * (x.detach() + 2)
     assert torch.allclose(x.grad, expected, rtol=0, atol=1e-12), "x.grad ≠ 1.5·(x + 2)"
-    print("  x is a leaf: it has no grad_fn, and backward() stores ∂out/∂x in x.grad.")
-    print("  Under torch.no_grad(), c = var1·10 has requires_grad = False and no grad_fn: "
-          "nothing is recorded, so backward() treats c as a constant.")
+    print("  " + _("x is a leaf: it has no grad_fn, and backward() stores ∂out/∂x in x.grad."))
+    print("  " + _("Under torch.no_grad(), c = var1·10 has requires_grad = False and no grad_fn: "
+                   "nothing is recorded, so backward() treats c as a constant."))
     print("  out.backward(): x.grad = 1.5·(x + 2) = "
           + ", ".join(number(v) for v in x.grad.flatten().tolist()))
     print()
@@ -69,13 +72,16 @@ def main(out: Path) -> list[str]:
     assert abs(cut.gradients["x_0_0"]["value"] - 1.5 * (x00 + 2)) < 1e-12
     assert abs(tracked.gradients["x_0_0"]["value"] - (1.5 * (x00 + 2) + 2.5)) < 1e-12
     assert cut.cuts, "the no_grad cut should be reported"
-    print("The seed's snippet (examples/seed_autograd.py:snippet), explained:")
+    print(_("The seed's snippet ({file}), explained:").format(
+        file="examples/seed_autograd.py:snippet"))
     print(seed.to_text())
-    print(f"∂out/∂x[0,0] at x[0,0] = {number(x00)}: the seed's snippet "
-          f"{number(seed.gradients['x_0_0']['value'])}; with c under no_grad "
-          f"{number(cut.gradients['x_0_0']['value'])} (the same: c is cut, "
-          f"{', '.join(cut.cuts[0]['labels'])} constants); with c tracked "
-          f"{number(tracked.gradients['x_0_0']['value'])} (+ 10/4).")
+    print(_("{d} at {point}: the seed's snippet {seed}; with c under no_grad {cut} (the same: "
+            "c is cut, {constants} constants); with c tracked {tracked} (+ 10/4).").format(
+        d="∂out/∂x[0,0]", point=f"x[0,0] = {number(x00)}",
+        seed=number(seed.gradients["x_0_0"]["value"]),
+        cut=number(cut.gradients["x_0_0"]["value"]),
+        constants=", ".join(cut.cuts[0]["labels"]),
+        tracked=number(tracked.gradients["x_0_0"]["value"])))
     print()
     vector = explain("double", "seed_vector_backward.py")
     assert vector.verification.ok
@@ -83,17 +89,18 @@ def main(out: Path) -> list[str]:
     xs = sorted(x for x in vector.gradients if x.startswith("x_"))
     got = [vector.gradients[x]["value"] for x in xs]
     assert all(abs(g - 2 * vi) < 1e-12 for g, vi in zip(got, v, strict=True)), "Jᵀv ≠ 2·v"
-    print("The seed: when the output is a vector, backward() needs an argument "
-          "(examples/seed_vector_backward.py: out = 2·x, out.backward(gradient=v)).")
-    print("  backward(gradient=v) computes Jᵀv; here J = 2·I, so x.grad = 2·v: v = "
+    print(_("The seed: when the output is a vector, backward() needs an argument ({example}).")
+          .format(example="examples/seed_vector_backward.py: out = 2·x, "
+                          "out.backward(gradient=v)"))
+    print("  " + _("backward(gradient=v) computes Jᵀv; here J = 2·I, so x.grad = 2·v:") + " v = "
           + ", ".join(number(vi) for vi in v) + "  →  x.grad = "
           + ", ".join(number(gi) for gi in got))
     files = [seed.render(out / "part8_snippet.png"), cut.render(out / "part8_no_grad.png")]
     for name, e in (("part8_snippet.html", seed), ("part8_no_grad.html", cut)):
         (out / name).write_text(e.html(title=TITLE), encoding="utf-8")
         files.append(out / name)
-    print("Verdict: x.grad = 1.5·(x + 2) as torch; nothing is recorded under no_grad "
-          "(c has no grad_fn; the gradient is unchanged)")
+    print(_("Verdict: ") + _("x.grad = 1.5·(x + 2) as torch; nothing is recorded under "
+                                  "no_grad (c has no grad_fn; the gradient is unchanged)"))
     return [str(f) for f in files]
 
 

@@ -13,10 +13,12 @@ from pathlib import Path
 
 from torch import nn, optim
 
+from graphexplain.i18n import _
 from graphexplain.nn.torch import explain_file, load
 from graphexplain.printing import number
+from graphexplain.report import cells, ljust
 
-TITLE = "9. The Lr nn.Module with optim.SGD: zero_grad, backward, step"
+TITLE = _("9. The Lr nn.Module with optim.SGD: zero_grad, backward, step")
 
 EXAMPLES = Path(__file__).resolve().parent
 SPEC = f"{EXAMPLES / 'seed_linear_regression.py'}:Lr"
@@ -42,7 +44,8 @@ def torch_step(model, x, y, lr=LR):
     log = []
     out = model(x)
     loss = criterion(y, out)  # the seed's argument order; MSE is symmetric
-    log.append(("forward: out = model(x), loss = criterion(y, out)", snap()))
+    log.append((_("forward: {code}").format(code="out = model(x), loss = criterion(y, out)"),
+                snap()))
     optimizer.zero_grad()
     log.append(("optimizer.zero_grad()", snap()))
     loss.backward()
@@ -75,29 +78,34 @@ def main(out: Path) -> list[str]:
     assert abs(tw - dw) < 1e-12 and abs(tb - db) < 1e-12, "torch's grads ≠ the hand computation"
     assert log[1][1][2] is None and log[1][1][3] is None
     assert abs(log[3][1][0] - w1) < 1e-12 and abs(log[3][1][1] - b1) < 1e-12
-    print(f"Lr: out = w·x + b (nn.Linear(1, 1)), L = (1/N)·Σᵢ (outᵢ − yᵢ)², N = {n}, lr = {LR:g}")
-    print(f"  start: w = {number(w, digits=10)}, b = {number(b, digits=10)}, L = {number(loss)}")
-    print("What each call of the loop does to w and b (torch, float64):")
-    print(f"  {'call':<52} {'w':>14} {'b':>14} {'w.grad':>14} {'b.grad':>14}")
+    print(_("Lr: {model}").format(
+        model=f"out = w·x + b (nn.Linear(1, 1)), L = (1/N)·Σᵢ (outᵢ − yᵢ)², N = {n}, lr = {LR:g}"))
+    print("  " + _("start: {values}").format(
+        values=f"w = {number(w, digits=10)}, b = {number(b, digits=10)}, L = {number(loss)}"))
+    print(_("What each call of the loop does to w and b (torch, float64):"))
+    call = _("call")
+    width = max(52, cells(call), *(cells(what) for what, _values in log))
+    print(f"  {ljust(call, width)} {'w':>14} {'b':>14} {'w.grad':>14} {'b.grad':>14}")
     for what, (wv, bv, wg, bg) in log:
-        print(f"  {what:<52} {_g(wv):>14} {_g(bv):>14} {_g(wg):>14} {_g(bg):>14}")
-    print("By hand: the residuals rᵢ = w·xᵢ + b − yᵢ are "
+        print(f"  {ljust(what, width)} {_g(wv):>14} {_g(bv):>14} {_g(wg):>14} {_g(bg):>14}")
+    print(_("By hand: the residuals {r} are").format(r="rᵢ = w·xᵢ + b − yᵢ") + " "
           + ", ".join(number(ri) for ri in r))
     print(f"  ∂L/∂w = (2/N)·Σᵢ rᵢ·xᵢ = {number(dw, digits=10)},  "
           f"∂L/∂b = (2/N)·Σᵢ rᵢ = {number(db, digits=10)}  (graphexplain: "
           f"{number(gw, digits=10)}, {number(gb, digits=10)})")
-    print(f"  step: w ← w − lr·∂L/∂w = {number(w, digits=10)} − {LR:g}·({number(dw, digits=10)}) "
+    step = _("step:")
+    print(f"  {step} w ← w − lr·∂L/∂w = {number(w, digits=10)} − {LR:g}·({number(dw, digits=10)}) "
           f"= {number(w1, digits=10)}")
-    print(f"        b ← b − lr·∂L/∂b = {number(b, digits=10)} − {LR:g}·({number(db, digits=10)}) "
-          f"= {number(b1, digits=10)}")
-    print("  zero_grad() matters because backward() adds into .grad: without it, each step "
-          "would use the sum of all the gradients so far.")
+    print(f"  {' ' * cells(step)} b ← b − lr·∂L/∂b = {number(b, digits=10)} − "
+          f"{LR:g}·({number(db, digits=10)}) = {number(b1, digits=10)}")
+    print("  " + _("zero_grad() matters because backward() adds into .grad: without it, each step "
+                   "would use the sum of all the gradients so far."))
     print()
     print(e.to_text())
     files = [e.render(out / "part9_lr_network.png"), out / "part9_lr.html"]
     files[-1].write_text(e.html(title=TITLE), encoding="utf-8")
-    print(f"Verdict: one SGD step worked by hand = graphexplain = torch "
-          f"(∂L/∂w = {number(dw)}, ∂L/∂b = {number(db)})")
+    print(_("Verdict: ") + _("one SGD step worked by hand = graphexplain = torch ({grads})")
+          .format(grads=f"∂L/∂w = {number(dw)}, ∂L/∂b = {number(db)}"))
     return [str(f) for f in files]
 
 

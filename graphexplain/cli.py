@@ -8,13 +8,14 @@ with 2; an internal error exits with 1 and a hint to rerun with ``--debug``.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import math
 import sys
 import traceback
 from pathlib import Path
 
-from . import __version__, ops, progress, report
+from . import __version__, check_cli, i18n, ops, progress, report
 from .api import Explanation, explain
 from .cli_options import (
     FORMATS,
@@ -22,12 +23,14 @@ from .cli_options import (
     add_common,
     add_descent_options,
     add_diagram_options,
+    add_lang_option,
     add_step_option,
     check_out,
     draw,
     emit,
     pairs,
     parse_point,
+    read_program,
     report_text,
     with_descent,
     wrt_leaf,
@@ -50,24 +53,6 @@ class _Parser(argparse.ArgumentParser):
 # --- argument parsing -------------------------------------------------------------------------
 
 
-def _read_program(args, limits: Limits = DEFAULT) -> str:
-    if args.file is not None and args.program is not None:
-        raise UsageError("give the program as an argument or with -f FILE, not both")
-    if args.file is None and args.program is None:
-        raise UsageError("no program: give one, e.g. graphexplain explain \"J = 3*(a+b*c)\"")
-    source = args.file if args.file is not None else args.program
-    if source == "-":
-        return sys.stdin.read(limits.max_chars + 1)
-    if args.file is not None:
-        try:
-            with open(args.file, encoding="utf-8") as f:
-                return f.read(limits.max_chars + 1)
-        except (OSError, UnicodeDecodeError) as e:
-            reason = getattr(e, "strerror", None) or e
-            raise UsageError(f"cannot read {args.file}: {reason}") from None
-    return source
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="graphexplain", description="Explain backpropagation: the computation "
                 "graph, the chain rule worked, pictures, and proof against torch.autograd.")
@@ -80,11 +65,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_common(demo)
     _add_mlp(sub.add_parser("mlp", help="explain backprop through a small network, e.g. "
                                           "--layers 2,2,2,1 --wrt 'w1[1,2]'"))
-    torch_cli.add_parser(sub)
+    add_lang_option(torch_cli.add_parser(sub))
+    check_cli.add_parser(sub)
     _add_fd_study(sub.add_parser(
         "fd-study", help="the numerical gradient (f(w+h) − f(w−h))/2h against h, from 1e-1 "
                          "to 1e-12: where truncation and rounding meet, and the seed's h = 1e-7"))
-    sub.add_parser("ops", help="list the op table: every operation and its local partial")
+    ops_parser = sub.add_parser("ops", help="list the op table: every operation and its "
+                                            "local partial")
+    ops_parser.add_argument("--debug", action="store_true",
+                            help="show tracebacks of internal errors")
     return p
 
 
@@ -124,6 +113,7 @@ def _add_mlp(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cost", action="store_true",
                    help="show this network's costs: forward and gradient operations, and "
                         "what naive per-weight differentiation would cost")
+    check_cli.add_claim_option(p, required=False)
     p.add_argument("-o", "--out", help="write the report to FILE instead of stdout")
     add_common(p)
 
@@ -138,7 +128,7 @@ def _add_explain(p: argparse.ArgumentParser) -> None:
                    help="an input that does not require grad (repeatable)")
     p.add_argument("--format", choices=FORMATS, default="text")
     add_diagram_options(p, "the input whose paths the 'paths' view highlights (a name or "
-                           "a label)")
+                           "a label)", networks=False)
     p.add_argument("--no-verify", action="store_true",
                    help="skip the checks against torch.autograd and central differences")
     p.add_argument("--limit", action="append", metavar="NAME=N",
@@ -170,7 +160,7 @@ def _add_fd_study(p: argparse.ArgumentParser) -> None:
 
 def cmd_explain(args) -> int:
     limits = Limits().with_overrides(pairs(args.limit, "--limit")) if args.limit else DEFAULT
-    text = _read_program(args, limits)
+    text = read_program(args, limits)
     with time_budget(limits.max_seconds):  # text from strangers: an answer or a refusal in time
         expl = explain(text, parse_point(args.at), output=args.output, consts=args.const,
                        verify=not args.no_verify, limits=limits, h=args.h)
@@ -214,6 +204,8 @@ def cmd_mlp(args) -> int:
 
     spec = mlp_spec(args)
     limits = Limits().with_overrides(pairs(args.limit, "--limit")) if args.limit else DEFAULT
+    if args.claim:  # judge the claims instead of reporting (verification is theirs to do)
+        return check_cli.run_claims(explain_mlp(spec, verify=False, limits=limits), args)
     expl = explain_mlp(spec, verify=not args.no_verify, limits=limits, h=args.h)
     wrt = wrt_leaf(expl, args.wrt)
     draw(expl, args, wrt)
@@ -269,7 +261,7 @@ def _op_usage(op) -> str:
 def cmd_fd_study(args) -> int:
     from . import fd_study
 
-    text = _read_program(args)
+    text = read_program(args)
     with time_budget(DEFAULT.max_seconds):
         expl = explain(text, parse_point(args.at), output=args.output, verify=False)
         wrt = args.wrt or (expl.derivation.leaves or [None])[0]
@@ -284,12 +276,22 @@ def cmd_fd_study(args) -> int:
 
 
 COMMANDS = {"explain": cmd_explain, "demo": cmd_demo, "mlp": cmd_mlp, "torch": torch_cli.run,
-            "ops": cmd_ops, "fd-study": cmd_fd_study}
+            "ops": cmd_ops, "fd-study": cmd_fd_study, "check": check_cli.run}
+
+
+def _short_lived() -> None:
+    """A command is a short process that makes hundreds of thousands of sympy objects and
+    frees few: Python's cyclic collector would scan them, and all of sympy, again and again
+    (15% of a large network's run). Freeze what is loaded, and collect less often."""
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 1 internal error, 2 bad input,
     3 a verification that disagrees)."""
+    if argv is None:  # the process itself, not a caller's main([...])
+        _short_lived()
     argv = sys.argv[1:] if argv is None else argv
     debug = "--debug" in argv
     try:
@@ -298,7 +300,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:
             build_parser().print_help()
             return 2
-        return COMMANDS[args.command](args)
+        with i18n.using(getattr(args, "lang", i18n.DEFAULT)):
+            return COMMANDS[args.command](args)
     except GraphExplainError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

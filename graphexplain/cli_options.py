@@ -14,9 +14,10 @@ import re
 import sys
 from pathlib import Path
 
-from . import lints, report
+from . import i18n, lints, report
 from .errors import GraphExplainError, PointError
 from .files import write_atomic
+from .limits import DEFAULT, Limits
 
 FORMATS = ("text", "json", "latex", "markdown", "program", "html")
 VIEWS = ("both", "forward", "backward", "paths")
@@ -61,6 +62,22 @@ def parse_point(items: list[str] | None) -> dict[str, float] | None:
 def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
     p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    add_lang_option(p)
+
+
+def language(text: str) -> str:
+    """A language of :data:`graphexplain.i18n.LANGUAGES` (for argparse)."""
+    try:
+        return i18n.check(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def add_lang_option(p: argparse.ArgumentParser) -> None:
+    """``--lang zh``: the prose in Chinese (formulas, numbers and names stay as they are)."""
+    p.add_argument("--lang", type=language, default=i18n.DEFAULT, metavar="LANG",
+                   help=f"the language of the prose: {', '.join(i18n.LANGUAGES)} "
+                        f"(default {i18n.DEFAULT})")
 
 
 def wrt_leaf(expl, name: str | None) -> str | None:
@@ -79,8 +96,10 @@ def wrt_leaf(expl, name: str | None) -> str | None:
     return node
 
 
-def add_diagram_options(p: argparse.ArgumentParser, wrt_help: str) -> None:
-    """``--render FILE``, ``--view``, ``--wrt``, ``--partials``, ``--diagram``, ``--expand``."""
+def add_diagram_options(p: argparse.ArgumentParser, wrt_help: str,
+                        networks: bool = True) -> None:
+    """``--render FILE``, ``--view``, ``--wrt``, ``--partials``, ``--diagram``, and for the
+    commands that draw networks (``networks``), ``--expand``."""
     p.add_argument("--render", action="append", default=[], metavar="FILE",
                    help="write a diagram: FILE.svg, .png, .pdf or .dot (repeatable)")
     p.add_argument("--view", choices=VIEWS, default="both",
@@ -93,15 +112,16 @@ def add_diagram_options(p: argparse.ArgumentParser, wrt_help: str) -> None:
     p.add_argument("--diagram", choices=DIAGRAMS, default="auto",
                    help="circuit (expressions), network (neurons in columns, weights on the "
                         "edges) or layers (one box per layer); auto picks the one that fits")
-    p.add_argument("--expand", action="store_true",
-                   help="draw a large network neuron by neuron, not collapsed into layers")
+    if networks:  # a program is never a network: explain has nothing to expand
+        p.add_argument("--expand", action="store_true",
+                       help="draw a large network neuron by neuron, not collapsed into layers")
 
 
 def report_text(expl, args) -> str:
     """The report in ``--format``; the HTML explorer draws as ``--view``/``--diagram`` say."""
     if args.format == "html":
         return expl.html(view=args.view, partials=args.partials, diagram=args.diagram,
-                         expand=args.expand)
+                         expand=getattr(args, "expand", False))
     return expl.report(args.format)
 
 
@@ -109,7 +129,7 @@ def draw(expl, args, wrt: str | None) -> None:
     """Write every ``--render`` file of a command."""
     for path in args.render:
         expl.render(path, view=args.view, wrt=wrt, partials=args.partials,
-                    diagram=args.diagram, expand=args.expand)
+                    diagram=args.diagram, expand=getattr(args, "expand", False))
 
 
 def add_step_option(p: argparse.ArgumentParser) -> None:
@@ -177,3 +197,23 @@ def emit(text: str, out: str | None, quiet: bool) -> None:
 def check_out(out: str | None) -> None:
     if out and not Path(out).parent.is_dir():
         raise UsageError(f"cannot write {out}: the directory {Path(out).parent} does not exist")
+
+
+def read_program(args, limits: Limits = DEFAULT) -> str:
+    """The program text of ``explain``-like commands: the argument, ``-f FILE`` or stdin (``-``),
+    read no further than ``limits.max_chars`` (one character more tells it is too long)."""
+    if args.file is not None and args.program is not None:
+        raise UsageError("give the program as an argument or with -f FILE, not both")
+    if args.file is None and args.program is None:
+        raise UsageError("no program: give one, e.g. graphexplain explain \"J = 3*(a+b*c)\"")
+    source = args.file if args.file is not None else args.program
+    if source == "-":
+        return sys.stdin.read(limits.max_chars + 1)
+    if args.file is not None:
+        try:
+            with open(args.file, encoding="utf-8") as f:
+                return f.read(limits.max_chars + 1)
+        except (OSError, UnicodeDecodeError) as e:
+            reason = getattr(e, "strerror", None) or e
+            raise UsageError(f"cannot read {args.file}: {reason}") from None
+    return source

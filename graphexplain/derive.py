@@ -65,7 +65,7 @@ class Derivation:
     order: list[str]
     adjoints: dict[str, sympy.Expr]
     contributions: dict[str, list[tuple[str, sympy.Expr]]]
-    program: dict[str, sympy.Expr]
+    program: Mapping[str, sympy.Expr]
     formulas: dict[str, sympy.Expr | None]
     path_counts: dict[str, int]
     paths: Mapping[str, list[list[str]]]
@@ -106,10 +106,15 @@ def adjoints(G: nx.DiGraph, output: str, order: list[str] | None = None):
 
 def adjoint_symbol(G: nx.DiGraph, output: str, v: str) -> sympy.Symbol:
     """The symbol that stands for ∂output/∂v in the gradient program: ``dJ_du``."""
+    return symbol(adjoint_name(G, output, v))
+
+
+def adjoint_name(G: nx.DiGraph, output: str, v: str) -> str:
+    """The name of :func:`adjoint_symbol` (without making the symbol)."""
     name = f"d{output}_d{v}"
     while name in G:
         name += "_"
-    return symbol(name)
+    return name
 
 
 def adjoint_sweep(G: nx.DiGraph, output: str, order: list[str] | None = None,
@@ -127,7 +132,6 @@ def adjoint_sweep(G: nx.DiGraph, output: str, order: list[str] | None = None,
     if max_size is None:
         max_size = per_node_cap(CHAIN_MAX_SIZE, G.number_of_nodes())
     chain: dict[str, sympy.Expr] = {output: sympy.S.One}
-    program: dict[str, sympy.Expr] = {output: sympy.S.One}
     size = {output: 1}
     contributions: dict[str, list[tuple[str, sympy.Expr]]] = {output: []}
     relevant = tracked(G, output) - {output}  # torch computes no grad for the untracked
@@ -138,11 +142,52 @@ def adjoint_sweep(G: nx.DiGraph, output: str, order: list[str] | None = None,
         contributions[v] = terms
         refs = {s: chain[s] if size[s] <= max_size else adjoint_symbol(G, output, s)
                 for s, _ in terms}
-        chain[v] = sympy.Add(*(refs[s] * local for s, local in terms))
-        program[v] = sympy.Add(*((1 if s == output else adjoint_symbol(G, output, s)) * local
-                                 for s, local in terms))
+        chain[v] = sympy.Add(*(_times(refs[s], local) for s, local in terms))
         size[v] = 1 + sum(2 + min(size[s], max_size + 1) + _size(local) for s, local in terms)
-    return chain, contributions, program
+    return chain, contributions, GradientProgram(G, output, contributions)
+
+
+class GradientProgram(Mapping):
+    """node → its statement of the gradient program, Σ_s dL_ds · ∂s/∂node, made when first
+    read (a report reads none of them; the compiled gradient and the costs read them all).
+    Its nodes are those of the sweep, in the sweep's order (the output first)."""
+
+    def __init__(self, G: nx.DiGraph, output: str, contributions: dict):
+        self._G, self._output, self._contributions = G, output, contributions
+        self._made: dict[str, sympy.Expr] = {}
+
+    def __getitem__(self, v: str) -> sympy.Expr:
+        if v not in self._made:
+            terms = self._contributions[v]  # KeyError for a node outside the sweep
+            G, out = self._G, self._output
+            self._made[v] = sympy.S.One if v == out else sympy.Add(*(
+                _times(sympy.S.One if s == out else adjoint_symbol(G, out, s), local)
+                for s, local in terms))
+        return self._made[v]
+
+    def __iter__(self):
+        return iter(self._contributions)
+
+    def __len__(self) -> int:
+        return len(self._contributions)
+
+    def __contains__(self, v) -> bool:
+        return v in self._contributions
+
+
+def _times(a: sympy.Expr, b: sympy.Expr) -> sympy.Expr:
+    """a·b, without sympy's product machinery when a factor is exactly 1 (1·b is b): the
+    adjoint through a sum, and the local partial of a sum."""
+    if a is sympy.S.One:
+        return b
+    if b is sympy.S.One:
+        return a
+    if type(a) is type(b) is sympy.Symbol and a.name != b.name and \
+            symbol(a.name) is a and symbol(b.name) is b:
+        # two node symbols (the same assumptions): sympy's product is their Mul in the
+        # order of their names (Basic.compare), built here without flatten
+        return sympy.Mul._from_args((a, b) if a.name < b.name else (b, a), True)
+    return a * b
 
 
 def stable_order(G: nx.DiGraph) -> list[str]:
@@ -171,21 +216,74 @@ def list_paths(G: nx.DiGraph, source: str, output: str, cap: int) -> list[list[s
     return list(islice(nx.all_simple_paths(G, source, output), cap))
 
 
+def _first_paths(G: nx.DiGraph, source: str, output: str, cap: int, reach: set,
+                 memo: dict) -> None:
+    """Fill ``memo[v]`` with v's first ``cap`` paths to ``output``, for ``source`` and the
+    nodes below it, in the order of :func:`list_paths` (depth first, successors in the
+    graph's order). A path is a linked tail, ``(v, tail of the successor)``, so the paths
+    below a node are shared by every node above it, and a deep chain costs linear time."""
+    stack = [source]
+    while stack:
+        v = stack[-1]
+        if v in memo:
+            stack.pop()
+            continue
+        if v == output:
+            memo[v] = [(v, None)]
+            stack.pop()
+            continue
+        succ = [s for s in G.successors(v) if s in reach]
+        todo = [s for s in succ if s not in memo]
+        if todo:
+            stack.extend(reversed(todo))
+            continue
+        tails: list = []
+        for s in succ:
+            tails.extend((v, t) for t in memo[s][:cap - len(tails)])
+            if len(tails) >= cap:
+                break
+        memo[v] = tails
+        stack.pop()
+
+
+def _unlinked(path) -> list[str]:
+    out = []
+    while path is not None:
+        out.append(path[0])
+        path = path[1]
+    return out
+
+
 class LazyPaths(Mapping):
     """leaf → its first ``cap`` paths to the output, listed when first asked for (a report
-    of a large network needs few of them, and listing all would dominate the derivation)."""
+    of a large network needs few of them, and listing all would dominate the derivation).
+    The paths below each node are listed once and shared by the leaves above it; the lists
+    are :func:`list_paths`', in the same order."""
 
     def __init__(self, G: nx.DiGraph, output: str, leaves: list[str], cap: int):
         self._G, self._output, self._leaves, self._cap = G, output, leaves, cap
         self._known = set(leaves)  # membership in O(1): a report asks once per leaf
         self._listed: dict[str, list[list[str]]] = {}
+        self._tails: dict = {}
+        self._reach: set | None = None
 
     def __getitem__(self, leaf: str) -> list[list[str]]:
         if leaf not in self._known:
             raise KeyError(leaf)
         if leaf not in self._listed:
-            self._listed[leaf] = list_paths(self._G, leaf, self._output, self._cap)
+            self._listed[leaf] = self._list(leaf)
         return self._listed[leaf]
+
+    def _list(self, leaf: str) -> list[list[str]]:
+        G, out = self._G, self._output
+        if self._cap <= 0 or leaf == out or out not in G:
+            return list_paths(G, leaf, out, self._cap)
+        if self._reach is None:
+            self._reach = nx.ancestors(G, out) | {out}
+        if leaf not in self._reach:
+            return []
+        _first_paths(G, leaf, out, self._cap, self._reach, self._tails)
+        return [_unlinked(t) for t in self._tails[leaf]]
 
     def __iter__(self):
         return iter(self._leaves)
@@ -206,8 +304,22 @@ def post_dominators(G: nx.DiGraph, target: str) -> dict[str, str]:
     return nx.immediate_dominators(H, target)
 
 
+def path_nodes(G: nx.DiGraph, source: str, reach: set) -> set:
+    """The nodes on the paths from ``source`` to the output whose ancestors (and itself) are
+    ``reach``: ``({source} | descendants) & reach``, found without leaving ``reach`` (a node
+    below ``source`` that reaches the output has its whole path from ``source`` in it)."""
+    seen = {source} & reach
+    stack = list(seen)
+    while stack:
+        for s in G.successors(stack.pop()):
+            if s in reach and s not in seen:
+                seen.add(s)
+                stack.append(s)
+    return seen
+
+
 def factored_path_sum(G: nx.DiGraph, source: str, target: str, local=None,
-                      ipdom: dict | None = None) -> sympy.Expr:
+                      ipdom: dict | None = None, reach: set | None = None) -> sympy.Expr:
     """The sum over paths from ``source`` to ``target``, factored where paths merge.
 
     S(v→t) = ∂s/∂v · S(s→t) when v has one successor s toward t; otherwise, with m the
@@ -217,10 +329,12 @@ def factored_path_sum(G: nx.DiGraph, source: str, target: str, local=None,
 
     ``local(u, v)`` gives the factor of an edge (default: its local partial). The result is
     an unevaluated sympy expression whose factors are in path order; print it with
-    ``order="none"``. Unit factors are left out.
+    ``order="none"``. Unit factors are left out. ``ipdom`` (:func:`post_dominators`) and
+    ``reach`` (the nodes with a path to the target) may be given, computed once for many
+    sources.
     """
     local = local or (lambda u, v: G.edges[u, v]["local"])
-    reach = nx.ancestors(G, target) | {target}
+    reach = reach if reach is not None else nx.ancestors(G, target) | {target}
     if source not in reach:  # an input the output does not use (J(a,b) = 2a): no path
         return sympy.S.Zero
     ipdom = ipdom if ipdom is not None else post_dominators(G, target)
@@ -243,7 +357,7 @@ def factored_path_sum(G: nx.DiGraph, source: str, target: str, local=None,
 
 
 def _product(factors: list) -> sympy.Expr:
-    kept = [f for f in factors if f != 1]
+    kept = [f for f in factors if not (f.is_Number and f == 1)]  # only a number can be 1
     if not kept:
         return sympy.S.One
     return kept[0] if len(kept) == 1 else sympy.Mul(*kept, evaluate=False)
@@ -267,19 +381,36 @@ def leaf_expressions(G: nx.DiGraph, order: list[str], max_size: int) -> dict[str
         if sizes[n] > max_size or any(out[a] is None for a in G.predecessors(n)):
             out[n] = None
             continue
-        out[n] = data["expr"].xreplace({symbol(a): out[a] for a in G.predecessors(n)})
+        out[n] = _in_leaves(data["expr"], {symbol(a): out[a] for a in G.predecessors(n)})
     return out
 
 
-def to_leaf_names(expr: sympy.Expr, leaf_exprs: dict, max_size: int) -> sympy.Expr | None:
-    """Rewrite an expression in intermediate names into leaf names, within a size budget."""
+def _in_leaves(expr: sympy.Expr, subs: dict) -> sympy.Expr:
+    """``expr.xreplace(subs)``. A product of two inputs that stand for themselves (``w*x``)
+    is rebuilt as xreplace rebuilds it, evaluated (:func:`_times`), without the walk."""
+    args = expr.args
+    if type(expr) is sympy.Mul and len(args) == 2 and all(subs.get(a) is a for a in args):
+        return _times(*args)
+    return expr.xreplace(subs)
+
+
+def to_leaf_names(expr: sympy.Expr, leaf_exprs: dict, max_size: int,
+                  sizes: dict | None = None) -> sympy.Expr | None:
+    """Rewrite an expression in intermediate names into leaf names, within a size budget.
+
+    ``sizes`` remembers the size of each leaf expression across calls (a caller rewriting
+    every gradient measures each node's expression once, not once per gradient using it)."""
     subs = {}
     for s in expr.free_symbols:
         e = leaf_exprs.get(s.name)
         if e is None:  # too large, or an adjoint symbol: the chain was not written out
             return None
         subs[s] = e
-    size = expr_size(expr, {s.name: expr_size(e) for s, e in subs.items()})
+    sizes = {} if sizes is None else sizes
+    for s, e in subs.items():
+        if s.name not in sizes:
+            sizes[s.name] = expr_size(e)
+    size = expr_size(expr, {s.name: sizes[s.name] for s in subs})
     if size > max_size:  # decided before the expression is built
         return None
     out = expr.xreplace(subs)
@@ -294,15 +425,17 @@ def _size(expr: sympy.Expr) -> int:
     return expr_size(expr)
 
 
-def expr_size(expr: sympy.Expr, symbol_sizes: dict[str, int] | None = None) -> int:
+def expr_size(expr: sympy.Expr, symbol_sizes: dict[str, int] | None = None,
+              memo: dict | None = None) -> int:
     """The size of an expression as printed: its number of tree nodes.
 
     Shared subexpressions count once per use, as they print; the count is memoized over the
     distinct subexpressions, so it costs time linear in the DAG even when the tree is huge.
     With ``symbol_sizes``, a symbol counts as the size of what will replace it, so the size of
-    a substitution is known before it is made.
+    a substitution is known before it is made. ``memo`` keeps the sizes of subexpressions
+    across calls (without ``symbol_sizes``: a size is then the expression's own).
     """
-    sizes: dict[sympy.Basic, int] = {}
+    sizes = memo if memo is not None and not symbol_sizes else {}
     for name, size in (symbol_sizes or {}).items():
         sizes[symbol(name)] = size
     stack = [(expr, False)]
@@ -310,11 +443,14 @@ def expr_size(expr: sympy.Expr, symbol_sizes: dict[str, int] | None = None) -> i
         e, done = stack.pop()
         if e in sizes:
             continue
-        if done:
-            sizes[e] = 1 + sum(sizes[a] for a in e.args)
+        args = e.args
+        if not args:
+            sizes[e] = 1
+        elif done:
+            sizes[e] = 1 + sum(sizes[a] for a in args)
         else:
             stack.append((e, True))
-            stack.extend((a, False) for a in e.args if a not in sizes)
+            stack.extend((a, False) for a in args if a not in sizes)
     return sizes[expr]
 
 
@@ -371,7 +507,7 @@ def cost_table(d: Derivation) -> dict:
     {'inputs': 3, 'paths': 3, 'per_path': 5, 'forward_mode': 8, 'reverse_mode': 5}
     """
     G, out = d.graph, d.output
-    relevant = tracked(G, out) | {out}
+    relevant = set(d.contributions)  # the sweep's nodes: tracked(G, out) | {out}, known
     edges = [(u, v) for u, v in G.edges if u in relevant and v in relevant]
     succ: dict[str, list[str]] = {}
     for u, v in edges:
@@ -414,7 +550,8 @@ def derive(G: nx.DiGraph, output: str | None = None, limits: Limits = DEFAULT) -
     gleaves = [n for n in grad_leaves(G) if n in adj]
     cap = per_node_cap(limits.max_formula_ops, len(gleaves))
     leaf_exprs = leaf_expressions(G, order, cap)
-    formulas = {x: to_leaf_names(adj[x], leaf_exprs, cap)
+    sizes: dict[str, int] = {}  # each leaf expression measured once
+    formulas = {x: to_leaf_names(adj[x], leaf_exprs, cap, sizes)
                 for x in track(gleaves, "formulas")}
     counts = count_paths(G, output, order)
     paths = LazyPaths(G, output, gleaves, limits.max_paths)

@@ -36,6 +36,7 @@ from .errors import PointError
 from .evaluate import Evaluation
 from .files import write_atomic
 from .graph import label, symbol
+from .i18n import _, with_plot_fonts
 from .plan import plan_for
 
 EPS = float(np.finfo(float).eps)
@@ -148,13 +149,19 @@ def _g(x: float | None, digits: int = 3) -> str:
 def to_text(s: Study, G) -> str:
     """The table, and what it shows: where truncation and rounding meet, and the seed's h."""
     w, f = label(G, s.leaf), label(G, s.output)
-    lines = [f"The numerical gradient ({f}({w}+h) − {f}({w}−h))/2h against the exact "
-             f"∂{f}/∂{w} = {_g(s.exact, 15)}, at {w} = {_g(s.point[s.leaf], 6)}",
+    from .report import rjust
+
+    error, truncation, rounding = _("error"), _("truncation"), _("rounding")
+    lines = [_("The numerical gradient {difference} against the exact {gradient}, at {point}")
+             .format(difference=f"({f}({w}+h) − {f}({w}−h))/2h",
+                     gradient=f"∂{f}/∂{w} = {_g(s.exact, 15)}",
+                     point=f"{w} = {_g(s.point[s.leaf], 6)}"),
              f"  {'h':>7}  {f + '(' + w + '+h)':>26}  {f + '(' + w + '−h)':>26}  "
-             f"{'(…)/2h':>26}  {'error':>10}  {'truncation':>10}  {'rounding':>10}"]
+             f"{'(…)/2h':>26}  {rjust(error, 10)}  {rjust(truncation, 10)}  "
+             f"{rjust(rounding, 10)}"]
     for r in s.rows:
-        mark = "  ← least error" if r is s.best else ("  ← the seed's h" if r.h == SEED_STEP
-                                                        else "")
+        mark = "  " + _("← least error") if r is s.best else (
+            "  " + _("← the seed's h") if r.h == SEED_STEP else "")
         lines.append(f"  {_power_of_ten(r.h):>7}  {_g(r.up, 16):>26}  {_g(r.down, 16):>26}  "
                      f"{_g(r.estimate, 16):>26}  {_g(r.error):>10}  {_g(r.truncation):>10}  "
                      f"{_g(r.rounding):>10}{mark}")
@@ -164,29 +171,31 @@ def to_text(s: Study, G) -> str:
 def _conclusion(s: Study) -> list[str]:
     """Why the error falls, then rises again, and what that says about h = 1e-7."""
     seed = s.row(SEED_STEP)
-    out = ["truncation ≈ |f‴|·h²/6 (Taylor: the h² term of the central difference); "
-           "rounding ≈ ε·|f|/h (ε = 2.2×10⁻¹⁶ in float64: f(w±h) each lose about ε·|f|, and "
-           "the difference is divided by 2h)."]
+    out = [_("truncation ≈ |f‴|·h²/6 (Taylor: the h² term of the central difference); "
+             "rounding ≈ ε·|f|/h (ε = 2.2×10⁻¹⁶ in float64: f(w±h) each lose about ε·|f|, and "
+             "the difference is divided by 2h).")]
     if s.third != 0:
-        out.append("Large h: truncation dominates and the error falls as h². Small h: "
-                   "rounding dominates and the error grows as 1/h.")
+        out.append(_("Large h: truncation dominates and the error falls as h². Small h: "
+                     "rounding dominates and the error grows as 1/h."))
+    least = _("the least measured error, {error}, is at h = {h}.").format(
+        error=_g(s.best.error, 2), h=_power_of_ten(s.best.h))
     if s.crossover is not None:
-        out.append(f"They meet at h* = (3ε|f|/|f‴|)^(1/3) ≈ {_g(s.crossover, 2)}; "
-                   f"the least measured error, {_g(s.best.error, 2)}, is at "
-                   f"h = {_power_of_ten(s.best.h)}.")
+        out.append(_("They meet at h* = (3ε|f|/|f‴|)^(1/3) ≈ {h}; {least}").format(
+            h=_g(s.crossover, 2), least=least))
     else:
-        why = ("f‴ = 0 here: the central difference of a polynomial of degree 2 or less is "
-               "exact, so only rounding is left, and it shrinks as h grows" if s.third == 0
-               else "f‴ is unknown here (the formula is too large to differentiate)")
-        out.append(f"{why}; the least measured error, {_g(s.best.error, 2)}, is at "
-                   f"h = {_power_of_ten(s.best.h)}.")
+        why = (_("f‴ = 0 here: the central difference of a polynomial of degree 2 or less is "
+                 "exact, so only rounding is left, and it shrinks as h grows; {least}")
+               if s.third == 0 else
+               _("f‴ is unknown here (the formula is too large to differentiate); {least}"))
+        out.append(why.format(least=least))
     scale = max(abs(s.exact), 1.0)
-    side = "mostly rounding" if seed.rounding >= (seed.truncation or 0) else "mostly truncation"
-    out.append(f"The seed's h = 10⁻⁷: error {_g(seed.error, 2)} "
-               f"({_g(seed.error / scale, 1)} relative), {side}. Not the best step, but "
-               "float64's 16 digits leave room: a gradient check only needs a few digits, so "
-               "10⁻⁷ is a safe, simple choice. In float32 (ε = 1.2×10⁻⁷) the same h would lose "
-               "every digit.")
+    side = (_("mostly rounding") if seed.rounding >= (seed.truncation or 0)
+            else _("mostly truncation"))
+    out.append(_("The seed's h = 10⁻⁷: error {error} ({relative} relative), {side}. Not the best "
+                 "step, but float64's 16 digits leave room: a gradient check only needs a few "
+                 "digits, so 10⁻⁷ is a safe, simple choice. In float32 (ε = 1.2×10⁻⁷) the same h "
+                 "would lose every digit.").format(error=_g(seed.error, 2),
+                                                   relative=_g(seed.error / scale, 1), side=side))
     return out
 
 
@@ -200,6 +209,7 @@ def to_dict(s: Study) -> dict:
                                          for r in s.rows]}
 
 
+@with_plot_fonts
 def plot(s: Study, path: str | Path, G=None) -> Path:
     """Error against h on log–log axes, with the two estimates and the seed's h marked."""
     import matplotlib
@@ -209,18 +219,21 @@ def plot(s: Study, path: str | Path, G=None) -> Path:
 
     hs = [r.h for r in s.rows]
     fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=120)
-    ax.loglog(hs, [max(r.error, 1e-18) for r in s.rows], "o-", label="measured error")
+    ax.loglog(hs, [max(r.error, 1e-18) for r in s.rows], "o-", label=_("measured error"))
     if s.third:
-        ax.loglog(hs, [r.truncation for r in s.rows], "--", label="truncation |f‴|h²/6")
-    ax.loglog(hs, [r.rounding for r in s.rows], ":", label="rounding ε|f|/h")
+        ax.loglog(hs, [r.truncation for r in s.rows], "--",
+                  label=_("truncation {estimate}").format(estimate="|f‴|h²/6"))
+    ax.loglog(hs, [r.rounding for r in s.rows], ":",
+              label=_("rounding {estimate}").format(estimate="ε|f|/h"))
     floor = min(r.error for r in s.rows if r.error > 0) if any(r.error for r in s.rows) else 1e-16
     ax.set_ylim(bottom=floor / 100)
     ax.axvline(SEED_STEP, color="grey", lw=0.8)
-    ax.annotate("the seed's h = 10⁻⁷", (SEED_STEP, ax.get_ylim()[1]), rotation=90, va="top",
+    ax.annotate(_("the seed's h = 10⁻⁷"), (SEED_STEP, ax.get_ylim()[1]), rotation=90, va="top",
                 ha="right", fontsize=8, color="grey")
     w, f = (label(G, s.leaf), label(G, s.output)) if G is not None else (s.leaf, s.output)
     ax.set(xlabel="h", ylabel=f"|({f}({w}+h) − {f}({w}−h))/2h − ∂{f}/∂{w}|",
-           title=f"The central difference of ∂{f}/∂{w}: its error against h")
+           title=_("The central difference of {d}: its error against h").format(
+               d=f"∂{f}/∂{w}"))
     ax.legend(fontsize=8)
     fig.tight_layout()
     buffer = io.BytesIO()

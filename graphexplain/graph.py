@@ -90,7 +90,9 @@ def add_op(G: nx.DiGraph, name: str, op: str, args: Iterable, params: Mapping | 
     for a, argnum in positions.items():
         if a not in G:
             raise GraphError(f"'{name}' uses '{a}', which is not in the graph")
-        local = sympy.Add(*(row.partial(i, exprs, out, params) for i in argnum))
+        partials = [row.partial(i, exprs, out, params) for i in argnum]
+        one = len(partials) == 1 and isinstance(partials[0], sympy.Basic)
+        local = partials[0] if one else sympy.Add(*partials)  # Add(p) is p
         G.add_edge(a, name, argnum=tuple(argnum), local=local)
 
 
@@ -289,6 +291,8 @@ def _dependencies(program: Program) -> nx.DiGraph:
         deps.add_node(a.name)
         for ref in _refs(a.tree):
             deps.add_edge(ref, a.name)
+    if nx.is_directed_acyclic_graph(deps):  # the usual case, in one linear pass
+        return deps
     try:
         cycle = nx.find_cycle(deps)
         raise GraphError("the statements form a cycle: "

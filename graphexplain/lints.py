@@ -35,6 +35,7 @@ from dataclasses import asdict, dataclass
 import networkx as nx
 
 from .graph import label, leaves
+from .i18n import _, ngettext
 from .plan import plan_for
 from .printing import number
 
@@ -98,7 +99,7 @@ def check(G: nx.DiGraph, output: str | None = None, *, evaluation=None, spec=Non
 
 def to_text(notes: Iterable[Note]) -> str:
     """One line per note, ``note: …``; the empty string when there are none."""
-    return "".join(f"note: {n.message}\n" for n in notes)
+    return "".join(_("note: {message}").format(message=n.message) + "\n" for n in notes)
 
 
 # --- numbers and names in messages -------------------------------------------------------------
@@ -111,7 +112,7 @@ def _num(x: float) -> str:
 def _names(G: nx.DiGraph, nodes: Iterable[str]) -> str:
     """``x1``, ``x1 and x3``, ``x1, x3 and x4``."""
     shown = [label(G, n) for n in nodes]
-    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + _(" and ") + shown[-1]
 
 
 def _point_text(G: nx.DiGraph, point: Mapping[str, float], shown: int = 4) -> str:
@@ -124,7 +125,8 @@ def _capped(notes: list[Note]) -> list[Note]:
     if len(notes) <= MAX_SAME_NOTES:
         return notes
     rest = len(notes) - MAX_SAME_NOTES
-    return [*notes[:MAX_SAME_NOTES], Note(notes[0].code, f"… and {rest} more like these.")]
+    return [*notes[:MAX_SAME_NOTES],
+            Note(notes[0].code, "… " + _("and {n} more like these.").format(n=rest))]
 
 
 def _known_values(G: nx.DiGraph, evaluation, spec) -> dict[str, float]:
@@ -236,16 +238,18 @@ def negative_loss(G: nx.DiGraph, output: str, evaluation=None) -> list[Note]:
         return []
     value, point = found
     L = label(G, output)
-    where = f"{L} = {_num(value)} at {_point_text(G, point)}"
+    where = _("{L} = {value} at {point}").format(L=L, value=_num(value),
+                                                 point=_point_text(G, point))
     if cross_entropy:
-        fix = (f"A cross-entropy needs its minus: {L} = −(y·log p + (1 − y)·log(1 − p)), "
-               "or −Σₖ yₖ·log pₖ.")
+        fix = _("A cross-entropy needs its minus: {L} = −(y·log p + (1 − y)·log(1 − p)), "
+                "or −Σₖ yₖ·log pₖ.").format(L=L)
     else:
-        fix = ("Check its sign, or measure the error so that it cannot be negative, "
-               "e.g. (prediction − y)².")
-    return [Note("negative-loss", f"{L} can be negative ({where}); a loss is ≥ 0 and 0 "
-                 f"for a perfect prediction, so minimising this one does not fit the "
-                 f"target. {fix}", output)]
+        fix = _("Check its sign, or measure the error so that it cannot be negative, "
+                "e.g. (prediction − y)².")
+    return [Note("negative-loss", _("{L} can be negative ({where}); a loss is ≥ 0 and 0 for a "
+                                    "perfect prediction, so minimising this one does not fit "
+                                    "the target. {fix}").format(L=L, where=where, fix=fix),
+                 output)]
 
 
 # --- inputs that nothing uses, and weights on the wrong neuron ---------------------------------
@@ -257,13 +261,15 @@ def unused_inputs(G: nx.DiGraph, output: str) -> list[Note]:
     unused = [n for n in leaves(G) if n not in used]
     if not unused:
         return []
-    one = len(unused) == 1
     L = label(G, output)
     grads = ", ".join(f"∂{L}/∂{label(G, n)}" for n in unused[:3]) + (", …" if len(unused) > 3
                                                                       else "")
-    return [Note("unused-input", f"{_names(G, unused)} {'is' if one else 'are'} declared "
-                 f"but {L} does not use {'it' if one else 'them'}, so {grads} = 0. "
-                 "Is a term missing, or a name mistyped?", unused[0])]
+    message = ngettext("{names} is declared but {L} does not use it, so {grads} = 0. "
+                       "Is a term missing, or a name mistyped?",
+                       "{names} are declared but {L} does not use them, so {grads} = 0. "
+                       "Is a term missing, or a name mistyped?", len(unused))
+    return [Note("unused-input", message.format(names=_names(G, unused), L=L, grads=grads),
+                 unused[0])]
 
 
 def _weight(G: nx.DiGraph, n: str) -> tuple[int, int, int] | None:
@@ -305,18 +311,20 @@ def weight_inputs(G: nx.DiGraph) -> list[Note]:
         if n == 1 and m and int(m.group(1)) != i:
             w = label(G, next(u for u in G.predecessors(v) if _weight(G, u) == (n, i, j)))
             flagged.add((n, j, a))
-            notes.append(Note("weight-input", f"{w} multiplies {label(G, a)} in {_where(G, v)}, "
-                              f"but w{n}[i,j] is the weight from neuron i to neuron j, so {w} "
-                              f"belongs with x{i}: did you mean {w}·x{i}?", v))
+            notes.append(Note("weight-input", _(
+                "{w} multiplies {a} in {where}, but w{n}[i,j] is the weight from neuron i to "
+                "neuron j, so {w} belongs with x{i}: did you mean {w}·x{i}?").format(
+                    w=w, a=label(G, a), where=_where(G, v), n=n, i=i), v))
     into = defaultdict(set)
-    for _, (n, i, j), a in _products(G):
+    for _v, (n, i, j), a in _products(G):
         into[n, j, a].add(i)
     for (n, j, a), rows in sorted(into.items()):
         if len(rows) > 1 and (n, j, a) not in flagged:
-            ws = " and ".join(f"w{n}[{i},{j}]" for i in sorted(rows))
-            notes.append(Note("weight-input", f"{ws} both multiply {label(G, a)}: the weights "
-                              f"into neuron {j} each take a different neuron of the layer "
-                              f"before (w{n}[i,{j}] with neuron i).", a))
+            ws = _(" and ").join(f"w{n}[{i},{j}]" for i in sorted(rows))
+            notes.append(Note("weight-input", _(
+                "{ws} both multiply {a}: the weights into neuron {j} each take a different "
+                "neuron of the layer before (w{n}[i,{j}] with neuron i).").format(
+                    ws=ws, a=label(G, a), j=j, n=n), a))
     return notes
 
 
@@ -390,11 +398,14 @@ def _regression_targets(G: nx.DiGraph, pairs, values, node: str, loss: str) -> l
         rng, v = activation_range(G, o), _value_of(values, y)
         if rng is not None and v is not None and not rng.reaches(v):
             by_op[G.nodes[o]["op"], rng].append((y, v))
-    return [Note("target-range", f"the prediction comes from {op}, whose values lie in {rng}: "
-                 f"it can never reach the target{'s' * (len(misses) > 1)} "
-                 f"{_mismatch_text(G, misses)}, and {loss} can't come down to 0. Choose an "
-                 "output activation whose range holds the targets (linear for regression), or "
-                 "rescale the targets.", node)
+    return [Note("target-range", ngettext(
+        "the prediction comes from {op}, whose values lie in {range}: it can never reach the "
+        "target {targets}, and {loss} can't come down to 0. Choose an output activation whose "
+        "range holds the targets (linear for regression), or rescale the targets.",
+        "the prediction comes from {op}, whose values lie in {range}: it can never reach the "
+        "targets {targets}, and {loss} can't come down to 0. Choose an output activation whose "
+        "range holds the targets (linear for regression), or rescale the targets.",
+        len(misses)).format(op=op, range=rng, targets=_mismatch_text(G, misses), loss=loss), node)
             for (op, rng), misses in by_op.items()]
 
 
@@ -403,8 +414,9 @@ def _bce_targets(G: nx.DiGraph, node: str, pairs, values) -> list[Note]:
     bad = [(y, v) for y, v in ys if v is not None and not 0 <= v <= 1]
     L = label(G, node)
     if bad:
-        return [Note("target-range", f"binary cross-entropy targets are probabilities in "
-                     f"[0, 1], but {_mismatch_text(G, bad)} is not ({L}).", node)]
+        return [Note("target-range", _("binary cross-entropy targets are probabilities in "
+                                       "[0, 1], but {targets} is not ({L}).").format(
+                                           targets=_mismatch_text(G, bad), L=L), node)]
     notes = []
     for o, y in pairs:
         rng, v = activation_range(G, o), _value_of(values, y)
@@ -413,11 +425,12 @@ def _bce_targets(G: nx.DiGraph, node: str, pairs, values) -> list[Note]:
         p = Interval(_sigmoid(rng.lo), _sigmoid(rng.hi), rng.lo_closed, rng.hi_closed)
         if not p.reaches(v):
             op = G.nodes[o]["op"]
-            notes.append(Note("target-range", f"{L} is BCEWithLogitsLoss, which applies σ "
-                              f"itself: after {op}, its logits lie in {rng}, so the "
-                              f"probability σ({op}(z)) lies in {p} and can't match the "
-                              f"target {_name_of(G, y)} = {_num(v)}. Leave the output "
-                              "linear (--output-activation identity).", node))
+            notes.append(Note("target-range", _(
+                "{L} is BCEWithLogitsLoss, which applies σ itself: after {op}, its logits lie "
+                "in {range}, so the probability σ({op}(z)) lies in {p} and can't match the "
+                "target {y} = {value}. Leave the output linear (--output-activation "
+                "identity).").format(L=L, op=op, range=rng, p=p, y=_name_of(G, y),
+                                     value=_num(v)), node))
             break
     return notes
 
@@ -425,29 +438,34 @@ def _bce_targets(G: nx.DiGraph, node: str, pairs, values) -> list[Note]:
 def _ce_targets(G: nx.DiGraph, node: str, pairs, values) -> list[Note]:
     L, K = label(G, node), len(pairs)
     if K == 1:
-        return [Note("target-range", f"{L} is a cross-entropy over one output: softmax of one "
-                     "number is 1, so the loss and every gradient are 0 whatever the weights. "
-                     "For two classes use two outputs, or one output with bce.", node)]
+        return [Note("target-range", _(
+            "{L} is a cross-entropy over one output: softmax of one number is 1, so the loss "
+            "and every gradient are 0 whatever the weights. For two classes use two outputs, "
+            "or one output with bce.").format(L=L), node)]
     ys = [(y, _value_of(values, y)) for _, y in pairs]
     if any(v is None for _, v in ys):
         return []
     bad = [(y, v) for y, v in ys if not 0 <= v <= 1]
     total = sum(v for _, v in ys)
     if bad or abs(total - 1) > 1e-9:
-        return [Note("target-range", f"cross-entropy targets are probabilities that sum to 1 "
-                     f"(a one-hot y for a class: --target k), but here they sum to "
-                     f"{_num(total)}" + (f" and {_mismatch_text(G, bad)} is outside [0, 1]"
-                                         if bad else "") + f" ({L}).", node)]
+        outside = _(" and {targets} is outside [0, 1]").format(
+            targets=_mismatch_text(G, bad)) if bad else ""
+        return [Note("target-range", _(
+            "cross-entropy targets are probabilities that sum to 1 (a one-hot y for a class: "
+            "--target k), but here they sum to {total}{outside} ({L}).").format(
+                total=_num(total), outside=outside, L=L), node)]
     ranges = [activation_range(G, o) for o, _ in pairs]
     if all(r is not None and math.isfinite(r.lo) and math.isfinite(r.hi) for r in ranges):
         lo, hi = min(r.lo for r in ranges), max(r.hi for r in ranges)
         p_max = 1 / (1 + (K - 1) * math.exp(lo - hi))
         if max(v for _, v in ys) > p_max + 1e-12:
             op = G.nodes[pairs[0][0]]["op"]
-            return [Note("target-range", f"the logits of {L} come from {op}, in {ranges[0]}, "
-                         f"so softmax gives any of the {K} classes at most {_num(p_max)} and "
-                         f"can't match the target {_num(max(v for _, v in ys))}. Leave the "
-                         "output linear (--output-activation identity).", node)]
+            return [Note("target-range", _(
+                "the logits of {L} come from {op}, in {range}, so softmax gives any of the {K} "
+                "classes at most {p} and can't match the target {target}. Leave the output "
+                "linear (--output-activation identity).").format(
+                    L=L, op=op, range=ranges[0], K=K, p=_num(p_max),
+                    target=_num(max(v for _y, v in ys))), node)]
     return []
 
 
@@ -508,9 +526,11 @@ def not_converged(G: nx.DiGraph, output: str, descent) -> list[Note]:
     first, last = descent.rows[0], descent.rows[-1]
     L = label(G, output)
     if not math.isfinite(last[1]) or last[1] > first[1]:
-        return [Note("not-converged", f"--sgd diverged: {L} grew from {_num(first[1])} to "
-                     f"{_num(last[1])} in {steps} steps; α = {_num(lr)} is too large here, "
-                     f"try α = {_num(lr / 10)}.", output)]
+        return [Note("not-converged", _(
+            "--sgd diverged: {L} grew from {first} to {last} in {steps} steps; α = {lr} is too "
+            "large here, try α = {smaller}.").format(
+                L=L, first=_num(first[1]), last=_num(last[1]), steps=steps, lr=_num(lr),
+                smaller=_num(lr / 10)), output)]
     start = {**descent.final, **first[2]}
     g0, g = gradient_norm(G, output, start), gradient_norm(G, output, descent.final)
     if not math.isfinite(g) or g <= max(CONVERGED * g0, GRADIENT_FLOOR):
@@ -518,10 +538,12 @@ def not_converged(G: nx.DiGraph, output: str, descent) -> list[Note]:
     more = _steps_to_go(G, output, descent, g, CONVERGED * g0)
     reached = _point_text(G, {**last[2]}) + ("" if len(last[2]) > 4 else
                                             f", {L} = {_num(last[1])}")
-    return [Note("not-converged", f"not converged after {steps} steps: the gradient is still "
-                 f"{100 * g / g0:.2g}% of its starting size (‖∇{L}‖ = {_num(g0)} → "
-                 f"{_num(g)}), so where it stopped ({reached}) is not yet a minimum{more}. "
-                 f"Try more steps (--steps) or a larger α (now {_num(lr)}).", output)]
+    return [Note("not-converged", _(
+        "not converged after {steps} steps: the gradient is still {percent} of its starting "
+        "size (‖∇{L}‖ = {g0} → {g}), so where it stopped ({reached}) is not yet a "
+        "minimum{more}. Try more steps (--steps) or a larger α (now {lr}).").format(
+            steps=steps, percent=f"{100 * g / g0:.2g}%", L=L, g0=_num(g0), g=_num(g),
+            reached=reached, more=more, lr=_num(lr)), output)]
 
 
 def _steps_to_go(G: nx.DiGraph, output: str, descent, g: float, target: float) -> str:
@@ -531,11 +553,12 @@ def _steps_to_go(G: nx.DiGraph, output: str, descent, g: float, target: float) -
 
     if len(descent.rows) < 2:
         return ""
-    step, _, params = descent.rows[-2]
+    step, _loss, params = descent.rows[-2]
     gone = descent.steps - step
     g_before = gradient_norm(G, output, {**descent.final, **params})
     if not (0 < g < g_before) or gone <= 0:
-        return "; the gradient is not shrinking"
+        return _("; the gradient is not shrinking")
     rate = (g / g_before) ** (1 / gone)
     more = math.log(target / g) / math.log(rate)
-    return f"; at this rate about {more:,.0f} more steps" if math.isfinite(more) else ""
+    return _("; at this rate about {n} more steps").format(n=f"{more:,.0f}") \
+        if math.isfinite(more) else ""

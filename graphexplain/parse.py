@@ -403,7 +403,10 @@ class _Parts:
         self.sets = sets
 
     def __contains__(self, name: str) -> bool:
-        return any(name in s for s in self.sets)
+        for s in self.sets:  # noqa: SIM110 (any() over a generator costs 3× here, per name)
+            if name in s:
+                return True
+        return False
 
 
 def _segment(word: str, parts) -> list[str] | None:
@@ -411,6 +414,11 @@ def _segment(word: str, parts) -> list[str] | None:
     ``word`` itself is not one of the pieces, and a word longer than :data:`SPLIT_MAX_CHARS`
     is not split."""
     if len(word) > SPLIT_MAX_CHARS:
+        return None
+    # a split starts with a proper prefix and ends with a proper suffix that are parts: most
+    # names (w4999, x12) have neither, and need no search
+    ends = range(1, len(word))
+    if not any(word[:k] in parts for k in ends) or not any(word[k:] in parts for k in ends):
         return None
     best: list[list[str] | None] = [[]] + [None] * len(word)
     for end in range(1, len(word) + 1):

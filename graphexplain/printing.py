@@ -147,8 +147,11 @@ def product_parts(expr: sympy.Mul, keep_order: bool = False):
     """
     args = expr.args
     if not (keep_order or len(args) > WIDE or _is_unevaluated(expr)):
-        # sympy's order, with sums last: 2·x·(out − y), σ(z)·(1 − σ(z))
-        ordered = expr.as_ordered_factors()
+        # sympy's order, with sums last: 2·x·(out − y), σ(z)·(1 − σ(z)); for plain symbols
+        # that order is by name (Mul.as_ordered_factors, made directly)
+        ordered = _symbols_then_sum(args)
+        if ordered is None:
+            ordered = expr.as_ordered_factors()
         args = [f for f in ordered if not f.is_Add] + [f for f in ordered if f.is_Add]
     negative, above, below = False, [], []
     for f in args:
@@ -170,6 +173,27 @@ def product_parts(expr: sympy.Mul, keep_order: bool = False):
     return negative, above, below
 
 
+def _name(symbol: sympy.Symbol) -> str:
+    return symbol.name
+
+
+def _symbols_then_sum(args) -> list | None:
+    """sympy's order of a product's factors (``Mul.as_ordered_factors``) where it is plain:
+    at most one number first (a leading negative one split as −1 and its magnitude, as
+    ``Mul.args_cnc`` splits it), then symbols by name, and at most one sum (which goes last
+    anyway); else None."""
+    numbers = [a for a in args if a.is_Number]
+    symbols = [a for a in args if type(a) is sympy.Symbol]
+    sums = [a for a in args if type(a) is sympy.Add]
+    if len(numbers) + len(symbols) + len(sums) != len(args) or len(sums) > 1 or \
+            len(numbers) > 1 or not all(a.is_commutative for a in args):
+        return None
+    first = numbers and args[0] is numbers[0]  # args_cnc splits a leading negative number
+    if first and numbers[0].is_extended_negative and numbers[0] is not sympy.S.NegativeOne:
+        numbers = [sympy.S.NegativeOne, -numbers[0]]
+    return numbers + sorted(symbols, key=_name) + sums
+
+
 def _negative_term(term: sympy.Expr) -> bool:
     if term.is_Number:
         return bool(term.is_extended_negative)
@@ -185,9 +209,13 @@ def sum_terms(printer, expr: sympy.Add) -> list[tuple[bool, sympy.Expr]]:
     if len(args) > WIDE or printer.order == "none":
         terms = list(args)
     else:  # sympy's order, but a sum does not open with a minus when it need not: σ(z) − y
+        plain = _plain_terms(args) if printer.order is None else None
+        if plain is not None:  # products of symbols: none is subtracted
+            return [(False, t) for t, _names in sorted(plain, key=_monomial_key)]
         terms = printer._as_ordered_terms(expr)
-        terms = [t for t in terms if not _negative_term(t)] + \
-            [t for t in terms if _negative_term(t)]
+        signs = [_negative_term(t) for t in terms]
+        return [(False, t) for t, s in zip(terms, signs, strict=True) if not s] + \
+            [(True, t) for t, s in zip(terms, signs, strict=True) if s]
     return [(_negative_term(t), t) for t in terms]
 
 
@@ -244,6 +272,116 @@ def function_params(expr: sympy.Expr) -> list[tuple[str, sympy.Expr]]:
 
 
 # --- Unicode text -------------------------------------------------------------------------------
+
+
+class Remembering:
+    """A printer that prints each distinct subexpression once (a mixin before the printer's
+    class). The expressions of a report share their subexpressions (the same σ(z) in every
+    weight's formula, the same product in the chain and the factored sum), and sympy's
+    printers print a shared subtree again for every use. A subexpression's text does not
+    depend on where it appears (the settings are the printer's), so what was printed once
+    is reused. Bounded: the memory is dropped past :data:`REMEMBERED` entries."""
+
+    def __init__(self, settings=None):
+        super().__init__(settings)
+        self._memo: dict = {}
+
+    def _print(self, expr, **kwargs):
+        if kwargs or not isinstance(expr, sympy.Basic) or not expr.args:
+            return super()._print(expr, **kwargs)
+        memo = self._memo
+        text = memo.get(expr)
+        if text is None:
+            text = super()._print(expr)
+            if len(memo) >= REMEMBERED:
+                memo.clear()
+            memo[expr] = text
+        return text
+
+
+REMEMBERED = 200_000  # subexpressions remembered per printer
+
+
+class _SympyStr(Remembering, StrPrinter):
+    """sympy's own ``str``, remembering, and with sympy's own choices made directly for the
+    commonest forms of a network's expressions: a product of plain symbols (``dL_dz*a``)
+    and a sum of such products (``w1*x1 + w2*x2 + b``). sympy's canonical order of such a
+    sum compares every term's exponent vector over all of the sum's symbols (quadratic);
+    here it is the same order from each term's sorted names."""
+
+    def _print_Mul(self, expr):
+        names = _plain_names(expr.args)
+        if names is None:
+            return super()._print_Mul(expr)
+        return "*".join(names if self.order in ("old", "none") else sorted(names))
+
+    def _print_Add(self, expr, order=None):
+        how = order or self.order
+        terms = _plain_terms(expr.args) if how in (None, "none") else None
+        if terms is None:
+            return super()._print_Add(expr, order=order)
+        if how is None:  # descending lex exponent vectors: see _monomial_key
+            terms = sorted(terms, key=_monomial_key)
+        return " + ".join(self._print(t) for t, _names in terms)
+
+
+def _plain_names(args) -> list[str] | None:
+    """The names of a product's factors when each is a plain commutative symbol."""
+    names = []
+    for a in args:
+        if type(a) is not sympy.Symbol or not a.is_commutative:
+            return None
+        names.append(a.name)
+    return names
+
+
+def _plain_terms(args) -> list | None:
+    """(term, its symbols' names) for a sum whose terms are plain symbols or products of
+    them, each name naming one symbol; else None."""
+    terms, symbols, names = [], set(), set()
+    for t in args:
+        if type(t) is sympy.Symbol:
+            own = _plain_names((t,))
+            factors = (t,)
+        elif type(t) is sympy.Mul:
+            own = _plain_names(t.args)
+            factors = t.args
+        else:
+            return None
+        if own is None or len(set(own)) != len(own):
+            return None
+        terms.append((t, own))
+        symbols.update(factors)
+        names.update(own)
+    return terms if len(symbols) == len(names) else None
+
+
+def _monomial_key(term) -> tuple:
+    """sympy's order of a sum's terms (``Expr.as_ordered_terms``: exponent vectors over the
+    symbols sorted by name, descending lexicographically), for terms that are products of
+    distinct symbols: their sorted names compared in turn, a term before any term whose
+    names continue its own (x*y before x)."""
+    return (*((0, n) for n in sorted(term[1])), (1, ""))
+
+
+_SYMPY_STR: dict[str | None, _SympyStr] = {}
+
+
+def sympy_str(expr: sympy.Basic, order: str | None = None) -> str:
+    """Exactly ``sympy.sstr(expr, full_prec=False, order=order)``, the machine-readable text
+    of JSON (which sympy parses back), with each distinct subexpression printed once per
+    process (:class:`Remembering`).
+
+    Examples
+    --------
+    >>> x, y = sympy.symbols("x y")
+    >>> sympy_str(2 * x * sympy.sin(y) + sympy.Float(0.5))
+    '2*x*sin(y) + 0.5'
+    """
+    printer = _SYMPY_STR.get(order)
+    if printer is None:
+        printer = _SYMPY_STR[order] = _SympyStr({"full_prec": False, "order": order})
+    return printer.doprint(expr)
 
 
 class TextPrinter(StrPrinter):
@@ -440,8 +578,26 @@ def text(expr: sympy.Expr, labels: dict[str, str] | None = None,
     'w1[1,2]·x'
     """
     if labels and len(labels) > _CACHED_LABELS:  # a whole graph's labels: not a cache key
-        return TextPrinter({"labels": labels, "order": order}).doprint(expr)
+        return _labelled(labels, order).doprint(expr)
     return _text(expr, tuple(sorted((labels or {}).items())), order)
+
+
+class _RememberingText(Remembering, TextPrinter):
+    """The text printer, remembering (for a whole graph's labels, printed many times)."""
+
+
+_LABELLED: list = [None, {}]  # the labels map last printed with, and its printers by order
+
+
+def _labelled(labels: dict[str, str], order: str | None) -> TextPrinter:
+    """A remembering text printer for this labels map (a report prints hundreds of
+    expressions with the same map; the map is not changed once printed with)."""
+    if _LABELLED[0] is not labels:
+        _LABELLED[:] = [labels, {}]
+    printers = _LABELLED[1]
+    if order not in printers:
+        printers[order] = _RememberingText({"labels": labels, "order": order})
+    return printers[order]
 
 
 # --- LaTeX --------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -28,16 +29,19 @@ from . import ops, printing
 from .derive import (
     PRINT_BUDGET,
     Derivation,
-    adjoint_symbol,
+    adjoint_name,
     cost_table,
     expr_size,
     factored_path_sum,
     leaf_expressions,
+    path_nodes,
     per_node_cap,
+    post_dominators,
     to_leaf_names,
 )
 from .evaluate import Evaluation
 from .graph import label, symbol
+from .i18n import N_, _, ngettext
 from .progress import track
 from .verify import Check, Verification
 
@@ -70,7 +74,7 @@ def _order(expr: sympy.Expr) -> str | None:
 
 @lru_cache(maxsize=100_000)
 def _sstr(expr: sympy.Expr, order: str | None = None) -> str:
-    return sympy.sstr(expr, full_prec=False, order=order or _order(expr))
+    return printing.sympy_str(expr, order or _order(expr))  # sympy.sstr, subtrees once
 
 
 def expr_text(expr: sympy.Expr | None, order: str | None = None) -> str | None:
@@ -84,7 +88,7 @@ def _labels(d: Derivation) -> dict[str, str]:
     ``linear.weight[0,0]``), adjoint symbols as ``∂loss/∂A(f2)``; made once."""
     def make():
         G = d.graph
-        labels = {adjoint_symbol(G, d.output, n).name: d_text(d, n) for n in d.program}
+        labels = {adjoint_name(G, d.output, n): d_text(d, n) for n in d.program}
         labels.update({n: G.nodes[n]["label"] for n in G if G.nodes[n]["label"] != n})
         return labels
 
@@ -131,7 +135,7 @@ def point_text(ev: Evaluation, G=None, shown: int = 8) -> str:
     """``a=1, b=2, c=3`` (with labels, given the graph); cut after ``shown`` values."""
     items = [f"{label(G, k) if G is not None and k in G else k}={num(v)}"
              for k, v in ev.point.items()]
-    more = f", … ({len(items)} values)" if len(items) > shown else ""
+    more = ", … " + _("({n} values)").format(n=len(items)) if len(items) > shown else ""
     return ", ".join(items[:shown]) + more
 
 
@@ -257,8 +261,14 @@ def display_local(G):
     """Edge factors as the seed writes them: A′(f2) into an activation, ∂loss/∂out into the
     loss, and otherwise the local partial with weights shown by their labels."""
     names = {symbol(n): sympy.Symbol(label(G, n)) for n in G.nodes}
+    made: dict[tuple[str, str], sympy.Expr] = {}  # each edge's factor made once
 
     def local(u: str, v: str) -> sympy.Expr:
+        if (u, v) not in made:
+            made[u, v] = factor(u, v)
+        return made[u, v]
+
+    def factor(u: str, v: str) -> sympy.Expr:
         role = G.nodes[v].get("role")
         if role == "act":
             return A_PRIME(sympy.Symbol(label(G, u)))
@@ -327,11 +337,11 @@ def _factored(d: Derivation, x: str, display: bool, state: dict) -> sympy.Expr |
             factors.append(local(v, s))
             v = s
         expr = _path_product(factors)
-    else:  # on the paths' own subgraph, so that the work is as large as the paths
-        H = G.subgraph(({x} | nx.descendants(G, x)) & reach).copy()
-        state["budget"] -= H.number_of_nodes()
-        expr = factored_path_sum(H, x, out, local)
-    size = expr_size(expr)
+    else:  # the work is as large as the paths' own subgraph, not the graph
+        state["budget"] -= len(path_nodes(G, x, reach))
+        ipdom = _per_derivation(d, "ipdom", lambda: post_dominators(G, out))
+        expr = factored_path_sum(G, x, out, local, ipdom, reach)
+    size = expr_size(expr, memo=_per_derivation(d, "sizes", dict))  # shared factors once
     state["budget"] -= size
     return expr if size <= state["cap"] else None
 
@@ -381,15 +391,32 @@ def text_costs(c: dict) -> str:
     if not c["inputs"]:
         return ""
     n = c["inputs"]
-    grads = f"{n} gradient{'s' * (n != 1)}"
-    rows = [(f"each gradient as its sum over paths, path by path ({_count(c['paths'])} "
-             f"path{'s' * (c['paths'] != 1)})", c["per_path"]),
-            (f"forward mode, one pass per input ({_count(n)} pass{'es' * (n != 1)})",
-             c["forward_mode"]),
-            ("reverse mode (backprop), one pass for all of them", c["reverse_mode"])]
-    width, digits = max(len(r) for r, _ in rows), max(len(_count(k)) for _, k in rows)
-    return "\n".join([f"The cost of the {grads} (multiplications of local partials)",
-                      *(f"  {r:<{width}}  {_count(k):>{digits}}" for r, k in rows)])
+    rows = [(ngettext("each gradient as its sum over paths, path by path ({count} path)",
+                      "each gradient as its sum over paths, path by path ({count} paths)",
+                      c["paths"]).format(count=_count(c["paths"])), c["per_path"]),
+            (ngettext("forward mode, one pass per input ({count} pass)",
+                      "forward mode, one pass per input ({count} passes)", n).format(
+                count=_count(n)), c["forward_mode"]),
+            (_("reverse mode (backprop), one pass for all of them"), c["reverse_mode"])]
+    width, digits = max(cells(r) for r, _k in rows), max(len(_count(k)) for _r, k in rows)
+    head = ngettext("The cost of the {n} gradient (multiplications of local partials)",
+                    "The cost of the {n} gradients (multiplications of local partials)", n)
+    return "\n".join([head.format(n=n),
+                      *(f"  {ljust(r, width)}  {_count(k):>{digits}}" for r, k in rows)])
+
+
+def cells(text: str) -> int:
+    """The columns ``text`` takes in a terminal: a Chinese character takes two."""
+    return len(text) + sum(unicodedata.east_asian_width(ch) in "WF" for ch in text)
+
+
+def ljust(text: str, width: int) -> str:
+    """``text`` padded to ``width`` terminal columns (``str.ljust`` counts characters)."""
+    return text + " " * max(0, width - cells(text))
+
+
+def rjust(text: str, width: int) -> str:
+    return " " * max(0, width - cells(text)) + text
 
 
 def _count(k: int) -> str:
@@ -414,10 +441,11 @@ def _text_forms(d: Derivation, extras: Extras) -> str:
     nodes = shown_forms(d, extras)
     if not nodes:
         return ""
-    rows = ["Simplified, as a course writes them (each equal to the exact formula above)"]
+    rows = [_("Simplified, as a course writes them (each equal to the exact formula above)")]
     rows += [f"  {d_text(d, n)} = {show(d, extras.forms[n])}" for n in nodes[:FORMS_SHOWN]]
     if len(nodes) > FORMS_SHOWN:
-        rows.append(f"  … and {len(nodes) - FORMS_SHOWN} more (all in the JSON report)")
+        rows.append("  … " + _("and {n} more (all in the JSON report)").format(
+            n=len(nodes) - FORMS_SHOWN))
     return "\n".join(rows)
 
 
@@ -430,7 +458,8 @@ def _text_lints(extras: Extras) -> str:
 
 
 def _text_forward(d: Derivation, ev: Evaluation | None) -> str:
-    head = "Computation graph (forward pass" + (f", at {point_text(ev, d.graph)})" if ev else ")")
+    head = (_("Computation graph (forward pass, at {point})").format(
+        point=point_text(ev, d.graph)) if ev else _("Computation graph (forward pass)"))
     leaves = [f"  {label(d.graph, n)}: {_leaf_kind(d, n)}" for n in d.order
               if d.graph.nodes[n]["kind"] != "op"]
     rows = [f"  {lab} = {show(d, e)}" + (f" = {value_text(d, ev, n)}" if ev else "")
@@ -438,9 +467,13 @@ def _text_forward(d: Derivation, ev: Evaluation | None) -> str:
     return "\n".join([head, *leaves, *rows])
 
 
+LEAF_KINDS = {"input": N_("input"), "param": N_("param"), "const": N_("const")}
+
+
 def _leaf_kind(d: Derivation, n: str) -> str:
     data = d.graph.nodes[n]
-    kind = data["kind"] + ("" if data["requires_grad"] else ", no grad")
+    kind = _(LEAF_KINDS.get(data["kind"], data["kind"])) + (
+        "" if data["requires_grad"] else _(", no grad"))
     return kind + (f" = {num(data['value'])}" if "value" in data else "")
 
 
@@ -449,16 +482,16 @@ def _text_locals(d: Derivation, ev: Evaluation | None) -> str:
                                       + ([num(val)] if ev and not _exact(e) else [])))
             for u, v, e, val in local_rows(d, ev)]
     if not rows:
-        return "Local partials: none (no input requires grad, so no gradient flows)"
-    return "\n".join(["Local partials (one per edge a gradient flows through)", *rows])
+        return _("Local partials: none (no input requires grad, so no gradient flows)")
+    return "\n".join([_("Local partials (one per edge a gradient flows through)"), *rows])
 
 
 def _step_terms(d: Derivation, n: str) -> list[str]:
     """``∂J/∂u · ∂u/∂v`` for each successor; a local of the output itself is marked."""
     out = []
-    for s, _ in d.contributions[n]:
+    for s, _expr in d.contributions[n]:
         local = d_text(d, n, s)
-        out.append(f"{local} (local)" if s == d.output else f"{d_text(d, s)} · {local}")
+        out.append(local + _(" (local)") if s == d.output else f"{d_text(d, s)} · {local}")
     return out
 
 
@@ -494,7 +527,7 @@ def _text_backward(d: Derivation, ev: Evaluation | None) -> str:
     rows = [f"  {d_text(d, d.output)} = 1"]
     for n in backward_rows(d)[1:]:
         rows.append("  " + " = ".join(_dedupe(_backward_stages(d, ev, n))))
-    return "\n".join(["Backward pass (adjoints, from the output back; forks add)", *rows])
+    return "\n".join([_("Backward pass (adjoints, from the output back; forks add)"), *rows])
 
 
 def _backward_stages(d: Derivation, ev: Evaluation | None, n: str) -> list[str]:
@@ -504,8 +537,8 @@ def _backward_stages(d: Derivation, ev: Evaluation | None, n: str) -> list[str]:
     is shown once: an exact adjoint (``1/4``) is not repeated as a decimal."""
     adjoint = d.adjoints[n]
     if not d.contributions.get(n):  # a declared input the output does not use
-        return [d_text(d, n), f"0   ({label(d.graph, d.output)} does not use "
-                              f"{label(d.graph, n)})"]
+        return [d_text(d, n), "0   " + _("({output} does not use {name})").format(
+            output=label(d.graph, d.output), name=label(d.graph, n))]
     if _below_output(d, n):
         stages = [d_text(d, n), show(d, adjoint)]
     else:
@@ -545,7 +578,7 @@ def _text_gradients(d: Derivation, ev: Evaluation | None) -> str:
     for x in d.leaves:
         formula = d.formulas.get(x)
         shown = show(d, formula) if formula is not None else \
-            f"{show(d, d.adjoints[x])}   (in intermediate names; too large to expand)"
+            show(d, d.adjoints[x]) + "   " + _("(in intermediate names; too large to expand)")
         stages = [d_text(d, x), shown] + ([adjoint_text(d, ev, x)] if ev and not (
             formula is not None and _exact(formula)) else [])
         rows.append("  " + " = ".join(_dedupe(stages)))
@@ -553,8 +586,8 @@ def _text_gradients(d: Derivation, ev: Evaluation | None) -> str:
         rows.extend(_text_factored(d, x))
         rows.extend(_text_paths(d, ev, x))
     if not rows:
-        return "Gradients: none (every input is a constant: --const, or no grad)"
-    return "\n".join(["Gradients (and the sum over paths)", *rows, *_focus_where(d)])
+        return _("Gradients: none (every input is a constant: --const, or no grad)")
+    return "\n".join([_("Gradients (and the sum over paths)"), *rows, *_focus_where(d)])
 
 
 MAX_PATH_SUM_SHOWN = 8
@@ -581,7 +614,8 @@ def _text_path_sum(d: Derivation, x: str) -> list[str]:
     text = _path_sum_text(d, x)
     if text is None or len(text) > MAX_PATH_SUM_CHARS:
         return []
-    return [f"      = Σ over the {d.path_counts[x]} paths: {text}"]
+    return ["      = " + _("Σ over the {count} paths: {sum}").format(count=d.path_counts[x],
+                                                                     sum=text)]
 
 
 def _text_factored(d: Derivation, x: str) -> list[str]:
@@ -595,7 +629,7 @@ def _text_factored(d: Derivation, x: str) -> list[str]:
     said = [_path_sum_text(d, x)] + ([show(d, formula)] if formula is not None else [])
     if any(t is not None and t.replace(" ", "") == text.replace(" ", "") for t in said):
         return []
-    return [f"      = {text}   (the paths factored where they meet)"]
+    return [f"      = {text}   " + _("(the paths factored where they meet)")]
 
 
 TEXT_PATHS_SHOWN = 8  # per leaf; the JSON lists up to limits.max_paths
@@ -604,31 +638,44 @@ TEXT_PATHS_SHOWN = 8  # per leaf; the JSON lists up to limits.max_paths
 def _text_paths(d: Derivation, ev: Evaluation | None, x: str) -> list[str]:
     count = d.path_counts.get(x, 0)
     listed = d.paths.get(x)[:TEXT_PATHS_SHOWN] if count <= 4 * TEXT_PATHS_SHOWN else []
-    shown = f", first {len(listed)} listed" if 0 < len(listed) < count else ""
-    rows = [f"      {count} path{'s' * (count != 1)}{shown}"]
-    local = _seed_local(d)
+    paths = ngettext("{count} path", "{count} paths", count).format(count=count)
+    if 0 < len(listed) < count:
+        paths = _("{paths}, first {n} listed").format(paths=paths, n=len(listed))
+    rows = [f"      {paths}"]
+    G, names = d.graph, _per_derivation(d, "node-labels", lambda: {
+        n: label(d.graph, n) for n in d.graph})
+    edges_seen = _per_derivation(d, "path-edges", dict)  # each edge's factor printed once
     for p in listed:
-        chain = " → ".join(label(d.graph, n) for n in p)
-        factors = [_paren(d, local(u, v)) for u, v in zip(p, p[1:], strict=False)]
+        edges = list(zip(p, p[1:], strict=False))
+        info = [edges_seen[e] if e in edges_seen else
+                edges_seen.setdefault(e, _path_edge(d, *e)) for e in edges]
+        chain = " → ".join([names[n] for n in p])
         row = f"      {chain}: " + " · ".join(
-            f if i == 0 else _signed(f) for i, f in enumerate(factors))
-        locals_ = [d.local(u, v) for u, v in zip(p, p[1:], strict=False)]
-        exact = sympy.Mul(*locals_) if all(_exact(e) for e in locals_) else None
-        if exact is not None and len(p) > 2:
-            row += f" = {show(d, exact)}"
-        elif ev and exact is None:
-            row += f" = {num(math.prod(ev.locals[u, v] for u, v in zip(p, p[1:], strict=False)))}"
+            [signed if i else text for i, (text, signed, _exact_) in enumerate(info)])
+        if all(exact for _t, _s, exact in info):  # a product of numbers: worked exactly
+            if len(p) > 2:
+                row += f" = {show(d, sympy.Mul(*(G.edges[e]['local'] for e in edges)))}"
+        elif ev:
+            row += f" = {num(math.prod(ev.locals[e] for e in edges))}"
         rows.append(row)
     return rows
+
+
+def _path_edge(d: Derivation, u: str, v: str) -> tuple[str, str, bool]:
+    """An edge of a listed path: its factor's text, the same after a ` · `, and whether its
+    local partial is an exact number."""
+    text = _paren(d, _seed_local(d)(u, v))
+    return text, _signed(text), _exact(d.local(u, v))
 
 
 def _text_notes(d: Derivation, ev: Evaluation | None) -> str:
     if not ev or not (ev.kinks or ev.problems):
         return ""
-    rows = ["Notes at this point"]
+    rows = [_("Notes at this point")]
     for n in ev.kinks:
-        rows.append(f"  {label(d.graph, n)}: {d.graph.nodes[n]['op']} is not differentiable "
-                    "here; its partial follows torch's convention")
+        rows.append("  " + _("{name}: {op} is not differentiable here; its partial follows "
+                             "torch's convention").format(name=label(d.graph, n),
+                                                          op=d.graph.nodes[n]["op"]))
     for n, v in ev.problems:
         rows.append(f"  {label(d.graph, n)} = {num(v)}: {_problem_reason(d, n)}")
     return "\n".join(rows)
@@ -636,39 +683,52 @@ def _text_notes(d: Derivation, ev: Evaluation | None) -> str:
 
 def _problem_reason(d: Derivation, n: str) -> str:
     op = d.graph.nodes[n].get("op")
-    reasons = {"log": "log outside its domain (x ≤ 0)", "sqrt": "sqrt of a negative number",
-               "pow": "division by zero, or a power outside its domain",
-               "exp": "overflow"}
-    return reasons.get(op, "the value is not a finite real number")
+    reasons = {"log": N_("log outside its domain (x ≤ 0)"),
+               "sqrt": N_("sqrt of a negative number"),
+               "pow": N_("division by zero, or a power outside its domain"),
+               "exp": N_("overflow")}
+    unknown = N_("the value is not a finite real number")
+    return _(reasons.get(op, unknown))
+
+
+def _units(unit: str, n: int) -> str:
+    """``6 adjoints``, ``1 gradient``."""
+    if unit == "adjoints":
+        return ngettext("{n} adjoint", "{n} adjoints", n).format(n=n)
+    return ngettext("{n} gradient", "{n} gradients", n).format(n=n)
 
 
 def _check_text(c: Check, what: str, unit: str) -> str:
     if c.ok is None and not c.not_comparable:
-        return f"  {what}: nothing to compare (no gradient)"
+        return "  " + _("{what}: nothing to compare (no gradient)").format(what=what)
     if c.ok is None:
-        return f"  {what}: not comparable at this point ({', '.join(c.not_comparable)})"
-    verdict = "agrees" if c.ok else f"DISAGREES, first at {c.first_mismatch}"
+        return "  " + _("{what}: not comparable at this point ({nodes})").format(
+            what=what, nodes=", ".join(c.not_comparable))
+    verdict = _("agrees") if c.ok else _("DISAGREES, first at {node}").format(
+        node=c.first_mismatch)
     sampled = c.to_dict().get("sampled_from")
-    unit = f"{unit} (an even sample of {sampled})" if sampled else unit
-    unit = unit if c.compared != 1 else unit.replace("adjoints", "adjoint").replace(
-        "gradients", "gradient")
-    line = f"  {what}: {verdict} on {c.compared} {unit}, max abs error {num(c.max_abs_error)}"
+    units = _units(unit, c.compared)
+    if sampled:
+        units += _(" (an even sample of {n})").format(n=sampled)
+    line = "  " + _("{what}: {verdict} on {units}, max abs error {error}").format(
+        what=what, verdict=verdict, units=units, error=num(c.max_abs_error))
     if c.not_comparable:
-        line += f"; not comparable at {', '.join(c.not_comparable)}"
+        line += _("; not comparable at {nodes}").format(nodes=", ".join(c.not_comparable))
     return line
 
 
 def _text_verification(vf: Verification | None, ev: Evaluation | None, G=None) -> str:
     if vf is None:
         return ""
-    rows = [f"Verification at {point_text(ev, G)}"]
+    rows = [_("Verification at {point}").format(point=point_text(ev, G))]
     if vf.torch is not None:
         rows.append(_check_text(vf.torch, "torch.autograd (float64)", "adjoints"))
     fd = vf.finite_difference
     steps = {h for h, _, _ in fd.differences.values()}
-    step = "" if fd.step is None else (f", h = {num(fd.step)}" if len(steps) <= 1
-                                       else ", h = ε^(1/3)·max(1, |w|) for each input w")
-    rows.append(_check_text(fd, f"central differences (f(w+h) − f(w−h))/2h{step}", "gradients"))
+    step = "" if fd.step is None else (_(", h = {h}").format(h=num(fd.step)) if len(steps) <= 1
+                                       else _(", h = ε^(1/3)·max(1, |w|) for each input w"))
+    rows.append(_check_text(fd, _("central differences (f(w+h) − f(w−h))/2h") + step,
+                            "gradients"))
     rows += _worked_differences(fd, ev, G)
     return "\n".join(rows)
 
@@ -692,15 +752,17 @@ def _worked_differences(fd: Check, ev: Evaluation | None, G) -> list[str]:
     for x, (h, up, down) in list(fd.differences.items())[:DIFFERENCES_SHOWN]:
         w = label(G, x)
         if not (math.isfinite(up) and math.isfinite(down)) or x not in fd.reference:
-            rows.append(f"    ∂{f}/∂{w}: {f}({w}±h) is not a finite number here")
+            rows.append(f"    ∂{f}/∂{w}: " + _("{f}({w}±h) is not a finite number here").format(
+                f=f, w=w))
             continue
         rows.append(f"    ∂{f}/∂{w} ≈ ({f}({w}+h) − {f}({w}−h))/2h = "
                     f"({printing.number(up, digits=12)} − {_term(down)})"
                     f"/(2·{num(h)}) = {printing.number(fd.reference[x], digits=10)}"
-                    f"   (backprop: {printing.number(ev.adjoints[x], digits=10)})")
+                    "   " + _("(backprop: {value})").format(
+                        value=printing.number(ev.adjoints[x], digits=10)))
     more = len(fd.differences) - DIFFERENCES_SHOWN
     if more > 0:
-        rows.append(f"    … and {more} more")
+        rows.append("    … " + _("and {n} more").format(n=more))
     return rows
 
 
@@ -784,7 +846,8 @@ def latex_backward_lines(d: Derivation, ev: Evaluation | None = None) -> list[st
     for n in backward_rows(d)[1:]:
         adjoint = d.adjoints[n]
         if not d.contributions.get(n):  # a declared input the output does not use
-            lines.append(rf"{_latex_d(d, n)} &= 0 && \text{{(unused)}}")
+            unused = _("(unused)")
+            lines.append(rf"{_latex_d(d, n)} &= 0 && \text{{{unused}}}")
             continue
         stages = [] if _below_output(d, n) else \
             [" + ".join(_latex_step(d, n, s) for s, _ in d.contributions[n])]
@@ -854,7 +917,8 @@ def to_latex(d: Derivation, ev: Evaluation | None = None,
 
 def latex_form_lines(d: Derivation, extras: Extras) -> list[str]:
     """``∂L/∂z = σ(z) − y``, simplified, as aligned LaTeX lines."""
-    return [rf"{_latex_d(d, n)} &= {show_latex(d, extras.forms[n])} && \text{{(simplified)}}"
+    simplified = _("(simplified)")
+    return [rf"{_latex_d(d, n)} &= {show_latex(d, extras.forms[n])} && \text{{{simplified}}}"
             for n in shown_forms(d, extras)[:FORMS_SHOWN]]
 
 
@@ -866,7 +930,7 @@ def _aligned(lines: list[str]) -> list[str]:
 def to_markdown(d: Derivation, ev: Evaluation | None = None,
                 vf: Verification | None = None, extras: Extras = NO_EXTRAS) -> str:
     """Markdown with tables and ``$…$`` math (for notebooks and course notes)."""
-    parts = ["### Forward pass", "", "| node | definition | value |", "|---|---|---|"]
+    parts = ["### " + _("Forward pass"), "", _("| node | definition | value |"), "|---|---|---|"]
     for n, lab, e, v in forward_rows(d, ev):
         value = _latex_num(v, value_scale(d, ev, n)) if ev else ""
         parts.append(f"| ${printing.latex_label(lab)}$ | ${show_latex(d, e)}$ | "
@@ -874,27 +938,28 @@ def to_markdown(d: Derivation, ev: Evaluation | None = None,
     rows = [f"| ${_latex_d(d, u, v)}$ | ${show_latex(d, e)}$ | "
             + (f"${_latex_num(val)}$" if ev else "") + " |" for u, v, e, val in local_rows(d, ev)]
     if rows:
-        parts += ["", "### Local partials", "", "| edge | local partial | value |", "|---|---|---|",
-                  *rows]
+        parts += ["", "### " + _("Local partials"), "", _("| edge | local partial | value |"),
+                  "|---|---|---|", *rows]
     backward, gradients = latex_backward_lines(d, ev), latex_gradient_lines(d, ev)
     if backward:
-        parts += ["", "### Backward pass", "", *_aligned(backward)]
+        parts += ["", "### " + _("Backward pass"), "", *_aligned(backward)]
     if gradients:
-        parts += ["", "### Gradients (the sum over paths, factored where the paths meet)", "",
-                  *_aligned(gradients)]
+        parts += ["", "### " + _("Gradients (the sum over paths, factored where the paths meet)"),
+                  "", *_aligned(gradients)]
     where = latex_where_lines(d)
     if where:
-        parts += ["", "where", "", *_aligned(where)]
+        parts += ["", _("where"), "", *_aligned(where)]
     forms = latex_form_lines(d, extras)
     if forms:
-        parts += ["", "### Simplified, as a course writes them", "", *_aligned(forms)]
+        parts += ["", "### " + _("Simplified, as a course writes them"), "", *_aligned(forms)]
     costs = text_costs(cost_table(d))
     if costs:
-        parts += ["", "### The cost", "", "```", costs, "```"]
+        parts += ["", "### " + _("The cost"), "", "```", costs, "```"]
     if vf is not None:
-        parts += ["", "### Verification", "", "```", _text_verification(vf, ev, d.graph), "```"]
+        parts += ["", "### " + _("Verification"), "", "```", _text_verification(vf, ev, d.graph),
+                  "```"]
     if extras.notes:
-        parts += ["", "### Notes", "", *(f"- {n.message}" for n in extras.notes)]
+        parts += ["", "### " + _("Notes"), "", *(f"- {n.message}" for n in extras.notes)]
     return "\n".join(parts) + "\n"
 
 
@@ -908,9 +973,11 @@ def _focus_where(d: Derivation) -> list[str]:
     rows = []
     for op, name, partial in _where(d):
         if isinstance(name, sympy.Symbol):
-            rows.append(f"  and {show(d, name)} = {show(d, partial)}   ({op})")
+            rows.append("  " + _("and {name} = {partial}   ({op})").format(
+                name=show(d, name), partial=show(d, partial), op=op))
         else:
-            rows.append(f"  where A = {op}: {show(d, name)} = {show(d, partial)}")
+            rows.append("  " + _("where A = {op}: {name} = {partial}").format(
+                op=op, name=show(d, name), partial=show(d, partial)))
     return rows
 
 
@@ -925,9 +992,11 @@ def to_text_focus(d: Derivation, leaf: str, ev: Evaluation | None = None,
         rows.append(f"{d_text(d, leaf)} = {printing.text(expr, order='none')}")
     rows += _focus_where(d)
     count, listed = d.path_counts.get(leaf, 0), d.paths.get(leaf) or []
-    rows.append(f"{count} path{'s' * (count != 1)}, "
-                f"{'each ' if count != 1 else ''}a product of local partials"
-                + (f" (first {len(listed)} listed)" if len(listed) < count else "") + ":")
+    head = ngettext("{count} path, a product of local partials",
+                    "{count} paths, each a product of local partials", count).format(count=count)
+    if len(listed) < count:
+        head += _(" (first {n} listed)").format(n=len(listed))
+    rows.append(head + _(":"))
     for p in listed:
         rows.append("  " + " → ".join(label(G, n) for n in p))
         factors = [local(u, v) for u, v in zip(p, p[1:], strict=False)]
@@ -938,8 +1007,8 @@ def to_text_focus(d: Derivation, leaf: str, ev: Evaluation | None = None,
             rows.append("      = " + " · ".join(num(x) if i == 0 else _signed(num(x))
                                                  for i, x in enumerate(vals)) + f" = {product}")
     if ev:
-        rows.append(f"sum over the paths = backward pass: {d_text(d, leaf)} = "
-                    f"{num(ev.adjoints[leaf])}")
+        rows.append(_("sum over the paths = backward pass: {d} = {value}").format(
+            d=d_text(d, leaf), value=num(ev.adjoints[leaf])))
     verification = _text_verification(vf, ev, d.graph)
     return "\n".join(rows) + ("\n\n" + verification if verification else "") + "\n"
 
@@ -951,15 +1020,18 @@ def to_text_cost(c: dict) -> str:
     """The cost of this gradient, reverse mode against naive per-weight differentiation."""
     ratio = c["naive_visits"] / max(1, c["gradient_ops"])
     return "\n".join([
-        f"Cost of every gradient ({c['nodes']:,} nodes, {c['edges']:,} edges, "
-        f"{c['weights']:,} gradients; operations as sympy.count_ops counts them)",
-        f"  forward program:  {c['forward_ops']:,} ops",
-        f"  gradient program: {c['gradient_ops']:,} ops = {c['ratio']:.2f} × forward "
-        "(reverse mode: one sweep gives every gradient)",
-        f"  naive: the loss written in leaf names has {c['loss_tree_size']:,} nodes; "
-        "differentiating it once per gradient visits about "
-        f"{printing.number(c['naive_visits'], digits=3)} nodes, "
-        f"{printing.number(ratio, digits=3)} × the gradient program",
+        _("Cost of every gradient ({nodes} nodes, {edges} edges, {weights} gradients; "
+          "operations as sympy.count_ops counts them)").format(
+            nodes=f"{c['nodes']:,}", edges=f"{c['edges']:,}", weights=f"{c['weights']:,}"),
+        "  " + _("forward program:  {ops} ops").format(ops=f"{c['forward_ops']:,}"),
+        "  " + _("gradient program: {ops} ops = {ratio} × forward (reverse mode: one sweep "
+                 "gives every gradient)").format(ops=f"{c['gradient_ops']:,}",
+                                                 ratio=f"{c['ratio']:.2f}"),
+        "  " + _("naive: the loss written in leaf names has {size} nodes; differentiating it "
+                 "once per gradient visits about {visits} nodes, {ratio} × the gradient "
+                 "program").format(size=f"{c['loss_tree_size']:,}",
+                                   visits=printing.number(c["naive_visits"], digits=3),
+                                   ratio=printing.number(ratio, digits=3)),
     ]) + "\n"
 
 
@@ -974,18 +1046,20 @@ def to_text_descent(d: Derivation, ours, theirs=None) -> str:
     shown = params[:MAX_DESCENT_COLUMNS]
     names = [label(d.graph, p) for p in shown] + (["…"] if len(params) > len(shown) else [])
     width = max(12, *(len(n) + 2 for n in names))
-    head = f"  {'step':>7}  {'loss':>12}" + "".join(f"{n:>{width}}" for n in names)
-    rows = [f"Gradient descent: w ← w − α·∂{label(d.graph, d.output)}/∂w"
-            f" for every parameter, α = {num(ours.lr)}, {ours.steps} steps "
-            "(the seed's loop; optim.SGD without momentum)", head]
+    step, loss = _("step"), _("loss")
+    head = f"  {rjust(step, 7)}  {rjust(loss, 12)}" + "".join(
+        f"{n:>{width}}" for n in names)
+    rows = [_("Gradient descent: w ← w − α·∂{L}/∂w for every parameter, α = {lr}, {steps} steps "
+              "(the seed's loop; optim.SGD without momentum)").format(
+                L=label(d.graph, d.output), lr=num(ours.lr), steps=ours.steps), head]
     for step, loss, values in ours.rows:
         cells = "".join(f"{num(values[p]):>{width}}" for p in shown)
         rows.append(f"  {step:>7}  {num(loss):>12}{cells}" + (f"{'…':>{width}}"
                                                             if len(params) > len(shown) else ""))
     if theirs is not None:
-        rows.append(f"torch.optim.SGD on the same graph (zero_grad, backward, step): the same "
-                    f"trajectory, largest relative difference "
-                    f"{num(max_difference(ours, theirs))}")
+        rows.append(_("torch.optim.SGD on the same graph (zero_grad, backward, step): the "
+                      "same trajectory, largest relative difference {d}").format(
+                          d=num(max_difference(ours, theirs))))
     return "\n".join(rows) + "\n"
 
 
@@ -997,6 +1071,9 @@ class _ProgramPrinter(sympy.printing.str.StrPrinter):
 
     def _print_Float(self, expr):  # every bit of a float64, so the parser reads it back
         return repr(float(expr))
+
+    def _print_Exp1(self, expr):  # sympy's E would read back as an input named E
+        return "exp(1)"
 
 
 def to_program(d: Derivation, ev: Evaluation | None = None,

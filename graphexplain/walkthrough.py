@@ -24,6 +24,8 @@ import traceback
 from pathlib import Path
 from types import ModuleType
 
+from .i18n import _, language, ngettext
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 # The parts, in the seed's order (each is examples/NAME.py with TITLE and main(out)).
@@ -53,10 +55,11 @@ def load_part(name: str) -> ModuleType:
 
 def _verdict(text: str) -> str:
     """The part's own one-line summary: its last line starting with "Verdict:"."""
+    verdict = _("Verdict: ").strip()  # the examples print _("Verdict: ") + their verdict
     for line in reversed(text.splitlines()):
-        if line.startswith("Verdict:"):
-            return line.removeprefix("Verdict:").strip()
-    return "done"
+        if line.startswith(verdict):
+            return line.removeprefix(verdict).strip()
+    return _("done")
 
 
 def run_part(name: str, out: Path) -> dict:
@@ -70,10 +73,10 @@ def run_part(name: str, out: Path) -> dict:
             files = [Path(f) for f in module.main(out)]
         ok, summary = True, _verdict(buffer.getvalue())
     except AssertionError as exc:
-        ok, summary = False, f"disagrees: {exc or 'an assertion failed'}"
+        ok, summary = False, _("disagrees: {why}").format(why=exc or _("an assertion failed"))
         buffer.write("\n" + traceback.format_exc())
     except Exception as exc:
-        ok, summary = False, f"error: {type(exc).__name__}: {exc}"
+        ok, summary = False, _("error: {error}").format(error=f"{type(exc).__name__}: {exc}")
         buffer.write("\n" + traceback.format_exc())
     return {"name": name, "title": title, "ok": ok, "summary": summary,
             "text": buffer.getvalue(), "files": files,
@@ -94,7 +97,7 @@ def run(out: Path, quiet: bool = False) -> list[tuple[str, bool, str]]:
         part = run_part(name, out)
         parts.append(part)
         if not quiet:
-            mark = "ok    " if part["ok"] else "FAILED"
+            mark = _("ok    ") if part["ok"] else _("FAILED")
             print(f"{mark} {part['title']} ({part['seconds']:.1f} s)", flush=True)
     (out / "index.html").write_text(index_html(parts, out), encoding="utf-8")
     return [(p["title"], p["ok"], p["summary"]) for p in parts]
@@ -102,12 +105,15 @@ def run(out: Path, quiet: bool = False) -> list[tuple[str, bool, str]]:
 
 def summary(results: list[tuple[str, bool, str]], out: Path) -> str:
     """One line per part with its verdict against torch, then where the folder is."""
-    lines = [f"{'ok    ' if ok else 'FAILED'} {title}: {line}" for title, ok, line in results]
-    failed = sum(not ok for _, ok, _ in results)
-    verdict = (f"all {len(results)} parts agree with torch" if not failed else
-               f"{failed} of {len(results)} parts FAILED")
+    lines = [_("{mark} {title}: {summary}").format(
+        mark=_("ok    ") if ok else _("FAILED"), title=title, summary=line)
+        for title, ok, line in results]
+    failed = sum(not ok for _t, ok, _s in results)
+    verdict = (_("all {n} parts agree with torch").format(n=len(results)) if not failed else
+               _("{failed} of {n} parts FAILED").format(failed=failed, n=len(results)))
     index = Path(out).resolve() / "index.html"
-    lines += ["", f"{verdict}. Open {index} (pictures, explorers and the full text)."]
+    lines += ["", _("{verdict}. Open {index} (pictures, explorers and the full text).").format(
+        verdict=verdict, index=index)]
     return "\n".join(lines)
 
 
@@ -133,17 +139,19 @@ def _image(path: Path) -> str:
 
 
 def _section(i: int, part: dict, out: Path) -> list[str]:
-    state = ('<span class="ok">agrees with torch</span>' if part["ok"]
-             else '<span class="failed">FAILED</span>')
+    agrees, failed = html.escape(_("agrees with torch")), html.escape(_("FAILED"))
+    state = (f'<span class="ok">{agrees}</span>' if part["ok"]
+             else f'<span class="failed">{failed}</span>')
     lines = [f'<section id="part{i}">', f"<h2>{html.escape(part['title'])}</h2>",
-             f"<p>{state}: {html.escape(part['summary'])}</p>"]
+             "<p>" + _("{state}: {summary}").format(state=state,
+                                                    summary=html.escape(part["summary"])) + "</p>"]
     files = [f for f in part["files"] if f.is_file()]
     pages = [f for f in files if f.suffix == ".html"]
     if pages:
         links = ", ".join(f'<a href="{html.escape(f.name)}">{html.escape(f.name)}</a>'
                           for f in pages)
-        lines.append(f"<p>The HTML explorer (steps through the forward and backward pass): "
-                     f"{links}</p>")
+        lines.append("<p>" + html.escape(_("The HTML explorer (steps through the forward "
+                                           "and backward pass):")) + f" {links}</p>")
     lines += [_image(f) for f in files if f.suffix.lower() in (".png", ".svg")]
     lines += [f"<pre>{html.escape(part['text'])}</pre>", "</section>"]
     return lines
@@ -155,13 +163,19 @@ def index_html(parts: list[dict], out: Path) -> str:
     toc = [f'<li><a href="#part{i}">{html.escape(p["title"])}</a> '
            f'<span class="{"ok" if p["ok"] else "failed"}">{"✓" if p["ok"] else "✗"}</span></li>'
            for i, p in enumerate(parts, 1)]
-    body = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
-            "<title>graphexplain: the course, worked and checked against torch</title>",
+    intro = html.escape(ngettext(
+        "{ok} of {n} part agrees with torch (float64).",
+        "{ok} of {n} parts agree with torch (float64).", len(parts)).format(ok=ok, n=len(parts))
+        + _(" Each part prints its explanation, draws its pictures and asserts its numbers "
+            "against torch; the scripts are in {folder}.")).format(
+                      folder="<code>examples/</code>")
+    body = ["<!DOCTYPE html>", f'<html lang="{language()}">', "<head>", '<meta charset="utf-8">',
+            "<title>" + html.escape(_("graphexplain: the course, worked and checked against "
+                                      "torch")) + "</title>",
             f"<style>{_STYLE}</style>", "</head>", "<body>",
-            "<h1>Backpropagation, the course's examples worked and checked against torch</h1>",
-            f"<p>{ok} of {len(parts)} parts agree with torch (float64). Each part prints its "
-            "explanation, draws its pictures and asserts its numbers against torch; the "
-            "scripts are in <code>examples/</code>.</p>",
+            "<h1>" + html.escape(_("Backpropagation, the course's examples worked and checked "
+                                   "against torch"), quote=False) + "</h1>",
+            f"<p>{intro}</p>",
             "<nav><ol>", *toc, "</ol></nav>"]
     for i, part in enumerate(parts, 1):
         body += _section(i, part, out)

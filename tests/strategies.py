@@ -1,10 +1,19 @@
 """Hypothesis strategies and helpers shared by the tests.
 
-The strategies build program TEXT (what a user types) from the op table: every function in
-``ops.FUNCTIONS`` is called by name, so a new op row is drawn without touching this file.
-Arguments are kept inside each op's domain by wrapping them (``log((a)**2 + 1)``), and
-divisors are kept away from zero (``a / ((b)**2 + 1)``), so that random programs evaluate to
-finite numbers at the drawn points.
+Random programs are drawn as expression TREES over the op table (:class:`Tree`). A tree is
+written two ways that share nothing but the tree: as program TEXT (what a user types, which
+graphexplain parses), and as a torch function built directly from the tree with the reference
+functions written here (:data:`REFERENCE`), never through ``graphexplain.parse``, the graph or
+the op table's torch column. A parser that misreads the text makes the two disagree.
+
+Every function in ``ops.FUNCTIONS`` is drawn by name, so a new op row is drawn without touching
+this file, except that its reference (one line in :data:`REFERENCE`) must be written here:
+``test_every_function_has_an_independent_reference`` fails until it is. Arguments are kept
+inside each op's domain by wrapping them (``log((a)**2 + 1)``), and divisors are kept away
+from zero (``a / ((b)**2 + 1)``), so that random programs evaluate to finite numbers.
+
+Points (:func:`points`) are mostly away from 0 and from the kinks (|v| in [0.3, 3], either
+sign); :func:`special_points` is the separate family at 0, at the kinks and at ties.
 """
 
 from __future__ import annotations
@@ -12,7 +21,9 @@ from __future__ import annotations
 import math
 import re
 import signal
+from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 import networkx as nx
 import sympy
@@ -23,11 +34,13 @@ from graphexplain import derive, evaluate, graph, ops, parse, verify
 #: Input names used by the random programs (single letters that no split can produce wrongly).
 INPUTS = ("x", "y", "z")
 
-#: Numbers that appear in random programs (no 0: ``0*x`` folds the input away).
-NUMBERS = ("1", "2", "3", "0.5", "1.5", "2.25")
+#: Numbers that appear in random programs (no 0: ``0*x`` folds the input away). ``pi`` is
+#: the language's constant: a custom function of it (``relu(pi)``) was a bug, now fixed.
+NUMBERS = ("1", "2", "3", "0.5", "1.5", "2.25", "pi")
 
 #: Argument templates for functions with a restricted domain; ``{a}`` is the argument text.
-#: Any function not listed here is called on its argument directly.
+#: Any function not listed here is called on its argument directly. (The trees build the
+#: same wrapper as a subtree: see ``_in_domain``.)
 DOMAIN = {
     "log": "({a})**2 + 1",
     "sqrt": "({a})**2 + 1",
@@ -63,109 +76,258 @@ def call_text(name: str, arg: str, params: dict[str, str] | None = None,
     return f"{name}({inner}{extra})"
 
 
-@st.composite
-def function_calls(draw, arg: str, name: str | None = None, keywords: bool = True) -> str:
-    """A call of an op-table function on ``arg``, with parameters drawn (or defaulted).
-
-    ``keywords=False`` passes parameters positionally only (see ``programs``).
-    """
-    name = name or draw(st.sampled_from(functions()))
-    op = ops.FUNCTIONS[name]
-    params = {}
-    for pname in op.params:
-        if draw(st.booleans()):
-            params[pname] = draw(st.sampled_from(PARAM_VALUES))
-    if params and not keywords:  # positionally, a parameter needs every earlier one
-        params = {k: params.get(k, PARAM_VALUES[0]) for k in op.params}
-    keyword = keywords and (draw(st.booleans()) or len(params) != len(op.params))
-    return call_text(name, arg, params, keyword)
-
-
-def leaves_(names) -> st.SearchStrategy[str]:
-    """A leaf: an input name (mostly) or a small positive number."""
-    return st.one_of(st.sampled_from(names), st.sampled_from(names),
-                     st.sampled_from(NUMBERS))
-
-
 def mentions(text: str, names) -> bool:
     """Whether program text uses one of ``names`` (as a whole word)."""
     return any(re.search(rf"\b{re.escape(n)}\b", text) for n in names)
 
 
+# --- expression trees: program text and an independent torch function --------------------------
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+def _F():
+    return _torch().nn.functional
+
+
+#: The reference of each op-table function, written here from its mathematics and torch's own
+#: functions (not from ``ops``): ``fn(args, params)``, with the parameters' defaults as torch
+#: and the course define them (elu's α = 1, leaky_relu's slope = 0.01).
+REFERENCE: dict[str, tuple[Callable, dict[str, float]]] = {
+    "exp": (lambda a, p: _torch().exp(a[0]), {}),
+    "log": (lambda a, p: _torch().log(a[0]), {}),
+    "sqrt": (lambda a, p: _torch().sqrt(a[0]), {}),
+    "sin": (lambda a, p: _torch().sin(a[0]), {}),
+    "cos": (lambda a, p: _torch().cos(a[0]), {}),
+    "tanh": (lambda a, p: _torch().tanh(a[0]), {}),
+    "sigmoid": (lambda a, p: 1 / (1 + _torch().exp(-a[0])), {}),
+    "relu": (lambda a, p: _torch().relu(a[0]), {}),
+    "elu": (lambda a, p: _F().elu(a[0], alpha=p["alpha"]), {"alpha": 1.0}),
+    "leaky_relu": (lambda a, p: _F().leaky_relu(a[0], negative_slope=p["slope"]),
+                   {"slope": 0.01}),
+    "softplus": (lambda a, p: _torch().log1p(_torch().exp(a[0])), {}),
+    "abs": (lambda a, p: _torch().abs(a[0]), {}),
+    "max": (lambda a, p: _torch().maximum(a[0], a[1]), {}),
+    "identity": (lambda a, p: a[0], {}),
+}
+
+
+@dataclass(frozen=True)
+class Tree:
+    """A node of a random expression: ``kind`` is ``name``, ``number``, ``call``, ``add``,
+    ``sub``, ``mul``, ``div``, ``neg`` or ``pow``; ``text`` is the name, the number, the
+    function or the power's operator (``**`` or ``^``)."""
+
+    kind: str
+    args: tuple[Tree, ...] = ()
+    text: str = ""
+    params: tuple[tuple[str, str], ...] = ()
+    keyword: bool = True
+
+    def program(self) -> str:
+        """The tree as program text."""
+        a = [t.program() for t in self.args]
+        if self.kind in ("name", "number"):
+            return self.text
+        if self.kind == "call":
+            extra = "".join(f", {k}={v}" if self.keyword else f", {v}" for k, v in self.params)
+            return f"{self.text}({', '.join(a)}{extra})"
+        if self.kind == "neg":
+            return f"-({a[0]})"
+        if self.kind == "pow":
+            exponent = self.args[1]
+            e = exponent.text if exponent.kind == "number" else f"({a[1]})"
+            return f"({a[0]}){self.text}{e}"
+        symbol = {"add": "+", "sub": "-", "mul": "*", "div": "/"}[self.kind]
+        return f"({a[0]}) {symbol} ({a[1]})"
+
+    def torch(self, env: dict):
+        """The tree's value as a float64 tensor, from ``env`` (name → tensor)."""
+        torch = _torch()
+        if self.kind == "name":
+            return env[self.text]
+        if self.kind == "number":
+            value = math.pi if self.text == "pi" else float(self.text.strip("()"))
+            return torch.tensor(value, dtype=torch.float64)
+        a = [t.torch(env) for t in self.args]
+        if self.kind == "call":
+            fn, defaults = REFERENCE[self.text]
+            return fn(a, {**defaults, **{k: float(v) for k, v in self.params}})
+        if self.kind == "neg":
+            return -a[0]
+        if self.kind == "pow":
+            return a[0] ** a[1]
+        return {"add": lambda: a[0] + a[1], "sub": lambda: a[0] - a[1],
+                "mul": lambda: a[0] * a[1], "div": lambda: a[0] / a[1]}[self.kind]()
+
+
+def _name(n: str) -> Tree:
+    return Tree("name", text=n)
+
+
+def _number(v: str) -> Tree:
+    return Tree("number", text=v)
+
+
+def _square_plus_one(a: Tree, caret: str = "**") -> Tree:
+    """``(a)**2 + 1``: positive, and at least 1."""
+    return Tree("add", (Tree("pow", (a, _number("2")), caret), _number("1")))
+
+
+def _in_domain(name: str, a: Tree) -> Tree:
+    template = DOMAIN.get(name)
+    if template is None:
+        return a
+    assert template == "({a})**2 + 1", f"teach strategies.py the domain wrapper of {name}"
+    return _square_plus_one(a)
+
+
+@st.composite
+def call_trees(draw, arg: Tree, name: str | None = None, keywords: bool = True,
+               second: Tree | None = None) -> Tree:
+    """A call of an op-table function on ``arg`` (and, for two arguments, on ``second`` or
+    −arg, whose tie is at arg = 0), with its parameters drawn, given by keyword or by
+    position, or left at their defaults."""
+    name = name or draw(st.sampled_from(functions()))
+    op = ops.FUNCTIONS[name]
+    arg = _in_domain(name, arg)
+    args = (arg,) if op.arity == 1 else (arg, second or Tree("neg", (arg,)))
+    params = {p: draw(st.sampled_from(PARAM_VALUES)) for p in op.params if draw(st.booleans())}
+    keyword = keywords and (draw(st.booleans()) or len(params) != len(op.params))
+    if params and not keyword:  # positionally, a parameter needs every earlier one
+        params = {k: params.get(k, PARAM_VALUES[0]) for k in op.params}
+    return Tree("call", args, name, tuple(params.items()), keyword)
+
+
+def leaf_trees(names) -> st.SearchStrategy[Tree]:
+    """A leaf: an input name (mostly) or a small positive number (or pi)."""
+    return st.one_of(st.sampled_from(names).map(_name), st.sampled_from(names).map(_name),
+                     st.sampled_from(NUMBERS).map(_number))
+
+
+@st.composite
+def trees(draw, names=INPUTS, depth: int = 3, force: str | None = None,
+          keywords: bool = True) -> Tree:
+    """A random expression tree over the op table, safe on bounded inputs.
+
+    ``force`` is a function name to apply at the root (so each op is drawn on demand).
+    A function's argument may be a constant (``relu(pi)``, ``softplus(cos(1))``).
+    """
+    def sub():
+        return draw(trees(names, depth - 1, keywords=keywords))
+
+    if force is not None:
+        return draw(call_trees(sub(), force, keywords))
+    if depth <= 0 or draw(st.integers(0, 4)) == 0:
+        return draw(leaf_trees(names))
+    kind = draw(st.sampled_from(["fn", "fn", "add", "sub", "mul", "div", "pow", "neg",
+                                 "powf", "powsym"]))
+    a = sub()
+    if kind == "fn":
+        name = draw(st.sampled_from(functions()))
+        second = sub() if ops.FUNCTIONS[name].arity == 2 and draw(st.booleans()) else None
+        return draw(call_trees(a, name, keywords, second))
+    if kind == "neg":
+        return Tree("neg", (a,))
+    if kind == "pow":
+        caret = draw(st.sampled_from(["**", "^"]))
+        return Tree("pow", (a, _number(draw(st.sampled_from(["2", "3"])))), caret)
+    if kind == "powf":  # a positive base for a negative or fractional exponent
+        e = draw(st.sampled_from(["-1", "0.5", "1.5", "-2", "(-0.5)"]))
+        return Tree("pow", (_square_plus_one(a), _number(e)), "**")
+    b = sub()
+    if kind == "powsym":  # a symbolic exponent exercises ∂(bᵉ)/∂e = bᵉ·log b
+        e = draw(call_trees(b, "tanh")) if "tanh" in ops.FUNCTIONS else b
+        return Tree("pow", (_square_plus_one(a), e), "**")
+    if kind == "div":
+        return Tree("div", (a, _square_plus_one(b)))
+    return Tree(kind, (a, b))
+
+
 @st.composite
 def expressions(draw, names=INPUTS, depth: int = 3, force: str | None = None,
                 keywords: bool = True) -> str:
-    """Program text of a random expression tree over the op table, safe on bounded inputs.
+    """Program text of a random expression tree (see :func:`trees`)."""
+    return draw(trees(names, depth, force, keywords)).program()
 
-    ``force`` is a function name to apply at the root (so each op is drawn on demand).
-    Function arguments always use an input: a custom function of a constant such as
-    ``relu(pi)`` or ``softplus(cos(1))`` is a known bug (see test_graph.py), not drawn here.
-    """
-    def sub():
-        return expressions(names, depth - 1, keywords=keywords)
 
-    def call(arg, name=None):
-        if not mentions(arg, names):
-            arg = f"({arg}) * {draw(st.sampled_from(names))}"
-        return draw(function_calls(arg, name, keywords))
+@dataclass(frozen=True)
+class Program:
+    """A random program: its text, and the statements it was written from (the hidden names
+    in the order they are computed, then the output), for the independent torch function."""
 
-    if force is not None:
-        return call(draw(sub()), force)
-    if depth <= 0 or draw(st.integers(0, 4)) == 0:
-        return draw(leaves_(names))
-    kind = draw(st.sampled_from(["fn", "fn", "add", "sub", "mul", "div", "pow", "neg",
-                                 "powf", "powsym"]))
-    a = draw(sub())
-    if kind == "fn":
-        return call(a)
-    if kind == "neg":
-        return f"-({a})"
-    if kind == "pow":
-        caret = draw(st.sampled_from(["**", "^"]))
-        return f"({a}){caret}{draw(st.sampled_from(['2', '3']))}"
-    if kind == "powf":  # a positive base for a negative or fractional exponent
-        e = draw(st.sampled_from(["-1", "0.5", "1.5", "-2", "(-0.5)"]))
-        return f"(({a})**2 + 1)**{e}"
-    b = draw(sub())
-    if kind == "powsym":  # a symbolic exponent exercises ∂(bᵉ)/∂e = bᵉ·log b
-        return f"(({a})**2 + 1)**({call(b, 'tanh') if 'tanh' in ops.FUNCTIONS else b})"
-    if kind == "div":
-        return f"({a}) / (({b})**2 + 1)"
-    symbol = {"add": "+", "sub": "-", "mul": "*"}[kind]
-    return f"({a}) {symbol} ({b})"
+    text: str
+    output: str
+    statements: tuple[tuple[str, Tree], ...] = field(default=())
+
+    def torch(self, point: dict):
+        """The output, as a float64 tensor, computed from the trees with torch alone.
+        ``point`` maps input names to tensors; a hidden name given in ``point`` is taken from
+        it (graphexplain makes a constant statement, ``h1 = 1``, an input with a default)."""
+        env = dict(point)
+        for name, tree in self.statements:
+            if name not in env:
+                env[name] = tree.torch(env)
+        return env[self.output]
 
 
 @st.composite
-def programs(draw, depth: int = 3, force: str | None = None) -> str:
+def programs_with_reference(draw, depth: int = 3, force: str | None = None) -> Program:
     """A whole program: one statement, or named intermediates used by the output, written in
-    any order, separated by ``;`` or newlines, sometimes with the inputs declared."""
+    any order, separated by ``;`` or newlines, sometimes with the inputs declared, and
+    with parameters by keyword or by position in either case."""
     declared = draw(st.booleans())
-    # Keyword parameters with declared inputs are a known bug (test_parse.py), so a declared
-    # program passes parameters positionally.
-    keywords = not declared
     n_hidden = draw(st.integers(0, 2))
-    statements, names = [], list(INPUTS)
+    statements, names, texts = [], list(INPUTS), []
     for k in range(n_hidden):
         h = f"h{k + 1}"
-        rhs = draw(expressions(tuple(names), depth - 1, keywords=keywords))
-        statements.append(f"{h} = {rhs}")
+        tree = draw(trees(tuple(names), depth - 1))
+        statements.append((h, tree))
+        texts.append(f"{h} = {tree.program()}")
         names.append(h)
-    body = draw(expressions(tuple(names), depth, force=force, keywords=keywords))
-    hidden = [f"h{k + 1}" for k in range(n_hidden)]
-    out = " + ".join([f"({body})", *hidden])
+    body = draw(trees(tuple(names), depth, force=force))
+    out = body
+    for h, _ in statements:
+        out = Tree("add", (out, _name(h)))
+    statements.append(("f", out))
     head = f"f({','.join(INPUTS)})" if declared else "f"
-    statements.append(f"{head} = {out}")
-    statements = draw(st.permutations(statements))
+    texts.append(f"{head} = " + " + ".join([f"({body.program()})",
+                                            *(h for h, _ in statements[:-1])]))
+    texts = draw(st.permutations(texts))
     sep = draw(st.sampled_from(["; ", "\n", ";\n"]))
-    return sep.join(statements)
+    return Program(sep.join(texts), "f", tuple(statements))
 
 
-def points(names=INPUTS, bound: float = 2.0) -> st.SearchStrategy[dict[str, float]]:
-    """A point: a bounded float for every name, rounded to 6 decimals (0 stays likely, and
-    values such as 1e-116, where sympy's exp(z) − 1 and numpy's expm1 part ways, do not come
-    up)."""
-    value = st.floats(-bound, bound, allow_nan=False, allow_infinity=False)
-    return st.fixed_dictionaries({n: value.map(lambda v: round(v, 6) + 0.0) for n in names})
+def programs(depth: int = 3, force: str | None = None) -> st.SearchStrategy[str]:
+    """The text of :func:`programs_with_reference`."""
+    return programs_with_reference(depth, force).map(lambda p: p.text)
+
+
+def points(names=INPUTS, low: float = 0.3, high: float = 3.0
+           ) -> st.SearchStrategy[dict[str, float]]:
+    """A point away from 0 and from the kinks: |v| in [low, high] with either sign, rounded
+    to 6 decimals (0 and its neighbourhood are :func:`special_points`' family)."""
+    magnitude = st.floats(low, high, allow_nan=False, allow_infinity=False)
+    value = st.tuples(magnitude, st.sampled_from([1.0, -1.0])).map(
+        lambda t: round(t[0] * t[1], 6) + 0.0)
+    return st.fixed_dictionaries({n: value for n in names})
+
+
+#: Values at which kinks and ties are reached: 0 (the kink of relu, abs, elu, leaky_relu and
+#: the tie of max(a, −a)), and small values either side of it.
+SPECIAL_VALUES = (0.0, 0.0, 1e-3, -1e-3, 1.0, -1.0)
+
+
+def special_points(names=INPUTS) -> st.SearchStrategy[dict[str, float]]:
+    """Points at 0, at the kinks and at ties: every input 0, every input equal (max(x, y) at
+    a tie), or each drawn from :data:`SPECIAL_VALUES`."""
+    same = st.sampled_from(SPECIAL_VALUES).map(lambda v: {n: v for n in names})
+    mixed = st.fixed_dictionaries({n: st.sampled_from(SPECIAL_VALUES) for n in names})
+    return st.one_of(st.just({n: 0.0 for n in names}), same, mixed)
 
 
 @st.composite

@@ -38,7 +38,7 @@ HANG = 20
 
 
 def fuzz(examples: int):
-    return settings(max_examples=examples, deadline=DEADLINE, derandomize=False,
+    return settings(max_examples=examples, deadline=DEADLINE,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                            HealthCheck.data_too_large])
 

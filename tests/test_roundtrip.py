@@ -1,5 +1,6 @@
 """parse(print(G)) == G: the program printer writes a graph the parser reads back unchanged."""
 
+
 import sympy
 from hypothesis import HealthCheck, assume, given, settings
 from strategies import programs
@@ -53,6 +54,13 @@ def test_seed_round_trip():
     G, H = round_trip("J(a,b,c) = 3(a+bc)")
     assert same_graph(G, H)
     assert to_program(derive(G)) == "v = b*c\nu = a + v\nJ = 3*u\n"
+
+
+def test_euler_number_round_trips():
+    """sympy folds exp(1) into E, which the parser would read as an input named E."""
+    G, H = round_trip("f = exp(1) + x")
+    assert same_graph(G, H)
+    assert to_program(derive(G)) == "f = x + exp(1)\n"
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

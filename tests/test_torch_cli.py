@@ -34,7 +34,7 @@ def resolver():
 def test_wrt_takes_the_label_or_the_id(resolver, wrt, tmp_path, monkeypatch):
     seen = []
     monkeypatch.setattr("graphexplain.api.Explanation.render",
-                        lambda self, path, view="both", wrt=None: seen.append((view, wrt)))
+                        lambda self, path, view="both", wrt=None, **options: seen.append((view, wrt)))
     assert torch_cli.run(cli_args(LR, "--wrt", wrt, "--view", "paths", "--render",
                                   str(tmp_path / "p.svg"), "-q")) == 0
     assert seen == [("paths", "linear_weight_0_0")]

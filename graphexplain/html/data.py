@@ -37,6 +37,7 @@ import sympy
 from .. import printing
 from ..derive import adjoint_symbol, expr_size
 from ..graph import symbol
+from ..i18n import N_, _, ngettext
 
 STEP_CAP = 1000  # steps shown one by one; beyond this, grouped by generation (layer)
 LEAF_CAP = 400  # leaves whose formulas are typeset into the page
@@ -263,7 +264,7 @@ class Steps:
         t = ", ".join(t for _, t in shown)
         return {"phase": "start", "nodes": [self.index[n] for n in leaves[:HIGHLIGHT_CAP]],
                 "edges": [], "lines": [[m, t]], "value": None,
-                "caption": f"The inputs ({len(leaves)})"}
+                "caption": _("The inputs ({n})").format(n=len(leaves))}
 
     def forward(self, n: str) -> dict:
         expr = self.G.nodes[n]["expr"]
@@ -275,13 +276,14 @@ class Steps:
             stages.append(mn(self.value(n)))
         return {"phase": "forward", "nodes": [self.index[n]], "edges": [],
                 "lines": [list(equation(stages))], "value": _finite(self.value(n)),
-                "caption": f"Forward pass: {self.p.label(n)}"}
+                "caption": _("Forward pass: {node}").format(node=self.p.label(n))}
 
     def seed(self) -> dict:
         out = self.d.output
         m, t = equation([self.p.partial(out), mn(1.0)])
         return {"phase": "seed", "nodes": [self.index[out]], "edges": [], "lines": [[m, t]],
-                "value": 1.0, "caption": f"Backward pass: it starts at {self.p.label(out)}"}
+                "value": 1.0,
+                "caption": _("Backward pass: it starts at {node}").format(node=self.p.label(out))}
 
     def backward(self, edges: list[tuple[str, str]]) -> list[dict]:
         arrived: dict[str, list[float | None]] = {}
@@ -304,11 +306,12 @@ class Steps:
             lines.append(list(self._running(v, terms, k == m)))
         if k == m and self.adjoint(v) is not None:
             total = self.adjoint(v)
-        fork = f" (contribution {k} of {m}: forks add)" if m > 1 else ""
+        fork = _(" (contribution {k} of {m}: forks add)").format(k=k, m=m) if m > 1 else ""
         return {"phase": "backward", "nodes": [], "edges": [self.edge_index[v, s]],
                 "target": self.index[v], "lines": lines, "value": _finite(terms[-1]),
                 "total": _finite(total), "complete": k == m,
-                "caption": f"Backward pass: {self.p.label(s)} → {self.p.label(v)}{fork}"}
+                "caption": _("Backward pass: {edge}").format(
+                    edge=f"{self.p.label(s)} → {self.p.label(v)}") + fork}
 
     def _stages(self, v: str, s: str) -> list[tuple[str, str]]:
         """``∂J/∂v``, ``∂J/∂s · ∂s/∂v``, ``3 · c``, ``3 · 3``, ``9``."""
@@ -332,8 +335,8 @@ class Steps:
         """``∂J/∂v = 3 + 6 = 9``: the contributions so far, added (``a − b`` for a negative
         one after the first)."""
         if None in terms:
-            return equation([self.p.partial(v), (mtext("the sum of the contributions"),
-                                                 "the sum of the contributions")])
+            words = _("the sum of the contributions")
+            return equation([self.p.partial(v), (mtext(words), words)])
         m, t = "", ""
         for i, x in enumerate(terms):
             (xm, xt) = mn(abs(x) if i else x)
@@ -342,7 +345,8 @@ class Steps:
             t += f" {sign} {xt}" if sign else xt
         total_m, total_t = mn(self.adjoint(v) if complete else math.fsum(terms))
         if not complete:
-            total_m, total_t = f"<mrow>{total_m}{mtext(' so far')}</mrow>", f"{total_t} so far"
+            so_far = _(" so far")
+            total_m, total_t = f"<mrow>{total_m}{mtext(so_far)}</mrow>", f"{total_t}{so_far}"
         return equation([self.p.partial(v), (f"<mrow>{m}</mrow>", t), (total_m, total_t)])
 
     # grouped steps (large graphs): one representative formula and what the group holds
@@ -350,7 +354,7 @@ class Steps:
     def forward_group(self, run: list[str]) -> dict:
         step = self.forward(run[0])
         step["nodes"] = [self.index[n] for n in run[:HIGHLIGHT_CAP]]
-        step["caption"] = "Forward pass: " + self._group_caption(run)
+        step["caption"] = _("Forward pass: {node}").format(node=self._group_caption(run))
         step["count"] = len(run)
         return step
 
@@ -358,11 +362,13 @@ class Steps:
         v, s = run[0]
         step = self.backward_step(v, s, [self._contribution(v, s)])
         step["edges"] = [self.edge_index[e] for e in run[:HIGHLIGHT_CAP]]
-        givers = list(dict.fromkeys(s for _, s in run))
-        verb = "passes its gradient" if len(givers) == 1 else "pass their gradients"
-        shown = "" if len(run) == 1 else f" ({len(run)} contributions; the first shown)"
-        step["caption"] = (f"Backward pass: {self._group_caption(givers)} {verb} "
-                           f"to {'its' if len(givers) == 1 else 'their'} inputs{shown}")
+        givers = list(dict.fromkeys(s for _v, s in run))
+        caption = ngettext("Backward pass: {nodes} passes its gradient to its inputs",
+                           "Backward pass: {nodes} pass their gradients to their inputs",
+                           len(givers)).format(nodes=self._group_caption(givers))
+        shown = "" if len(run) == 1 else _(" ({n} contributions; the first shown)").format(
+            n=len(run))
+        step["caption"] = caption + shown
         step["count"] = len(run)
         return step
 
@@ -372,10 +378,11 @@ class Steps:
         # a network's neurons carry the 3-layer section's number (the inputs are layer 1);
         # the layer form, the report and the layer view number W⁽ⁿ⁾'s layer n from there
         layer = data.get("layer") if data.get("role") != "loss" else None
-        where = f"layer {layer - 1}, " if layer is not None else ""
+        where = _("layer {n}, ").format(n=layer - 1) if layer is not None else ""
         if len(nodes) == 1:
             return f"{where}{first}"
-        return f"{where}{first} … {last} ({len(nodes)} nodes; the first shown)"
+        return f"{where}{first} … {last} " + _("({n} nodes; the first shown)").format(
+            n=len(nodes))
 
 
 # --- nodes, edges and leaves ---------------------------------------------------------------------
@@ -449,12 +456,12 @@ def _leaf_lines(expl, p: Printer, x: str, forms: dict) -> list[list[str]]:
     exact = d.formulas.get(x)
     if exact is not None and expr_size(exact) > EXACT_MAX:  # unreadable: the chain reads better
         exact = None
-    candidates = [("exact, in the inputs", exact, None),
-                  ("in the intermediates (the chain rule, worked)", d.adjoints[x], None)]
+    candidates = [(_("exact, in the inputs"), exact, None),
+                  (_("in the intermediates (the chain rule, worked)"), d.adjoints[x], None)]
     if d.path_counts.get(x, 0) > 1:
-        candidates.append(("the sum over paths, factored where the paths meet",
+        candidates.append((_("the sum over paths, factored where the paths meet"),
                            _factored(d, x), "none"))
-    candidates.append(("simplified", forms.get(x), None))
+    candidates.append((_("simplified"), forms.get(x), None))
     lines, seen = [], set()
     for caption, e, order in candidates:
         if e is None:
@@ -478,8 +485,8 @@ def _factored(d, x: str):
 
 
 CHECK_NAMES = {"torch": "torch.autograd (float64)",
-               "finite_difference": "central differences, (f(w+h) − f(w−h))/2h",
-               "module": "the model's own autograd"}
+               "finite_difference": N_("central differences, (f(w+h) − f(w−h))/2h"),
+               "module": N_("the model's own autograd")}
 
 
 def verification_data(expl, p: Printer) -> list[dict] | None:
@@ -493,7 +500,7 @@ def verification_data(expl, p: Printer) -> list[dict] | None:
         if c is None or not hasattr(c, "ok"):
             continue
         mismatch = c.first_mismatch
-        rows.append({"name": name, "ok": c.ok, "compared": c.compared,
+        rows.append({"name": _(name), "ok": c.ok, "compared": c.compared,
                      "max_abs_error": _finite(c.max_abs_error),
                      "error_text": None if c.max_abs_error is None
                      else printing.number(c.max_abs_error),
@@ -505,10 +512,17 @@ def verification_data(expl, p: Printer) -> list[dict] | None:
     return rows
 
 
-COST_ROWS = (("per_path", "each gradient as its sum over paths, path by path", "paths", "path"),
-             ("forward_mode", "forward mode, one pass per input", "inputs", "pass"),
-             ("reverse_mode", "reverse mode (backprop), one pass for all of them", None, None))
-PLURAL = {"path": "paths", "pass": "passes"}
+COST_ROWS = (("per_path", N_("each gradient as its sum over paths, path by path"), "paths",
+              "path"),
+             ("forward_mode", N_("forward mode, one pass per input"), "inputs", "pass"),
+             ("reverse_mode", N_("reverse mode (backprop), one pass for all of them"), None, None))
+
+
+def _how(n: int, unit: str | None) -> str:
+    """``3 paths``, ``1 pass``."""
+    if unit == "path":
+        return ngettext("{n} path", "{n} paths", n).format(n=f"{n:,}")
+    return ngettext("{n} pass", "{n} passes", n).format(n=f"{n:,}")
 
 
 def cost_data(d) -> list[dict] | None:
@@ -524,8 +538,8 @@ def cost_data(d) -> list[dict] | None:
     for key, what, count, unit in COST_ROWS:
         if key in c:
             n = c.get(count, 1)
-            how = f"{n:,} {unit or 'pass'}" if n == 1 else f"{n:,} {PLURAL[unit]}"
-            rows.append({"key": key, "what": what, "how": how, "multiplications": c[key]})
+            rows.append({"key": key, "what": _(what), "how": _how(n, unit),
+                         "multiplications": c[key]})
     return rows or None
 
 
@@ -568,4 +582,37 @@ def explorer_data(expl, title: str) -> dict:
         "notes": notes_data(expl),
         "header": header_data(expl),
         "program": expl.source,
+        "words": page_words(),
+    }
+
+
+def page_words() -> dict[str, str]:
+    """The sentences the page's script writes, in the current language; ``{name}`` is filled
+    in by the script. (One catalogue: the script translates nothing itself.)"""
+    return {
+        "no_diagram": _("No diagram: {why}"),
+        "counter": _("step {n} of {total}"),
+        "play": _("play"), "pause": _("pause"),
+        "leaf_title": _("The gradient {d}"),
+        "sampled": _("in the intermediates (typeset forms are embedded for a sample of the "
+                     "{n} inputs)"),
+        "paths_one": ngettext("{n} path from {leaf} to {output}",
+                              "{n} paths from {leaf} to {output}", 1),
+        "paths_many": ngettext("{n} path from {leaf} to {output}",
+                               "{n} paths from {leaf} to {output}", 2),
+        "first_shown": _(" (the first {n} shown)"),
+        "paths_tail": _(": the gradient is the sum, over the paths, of the products of the "
+                        "local partials."),
+        "choose": _("(choose an input)"),
+        "agrees": _("✓ agrees"), "disagrees": _("✗ disagrees"),
+        "first_at": _(" first at {node}"), "nothing": _("nothing comparable"),
+        "not_comparable": _(" ({n} not comparable)"),
+        "grouped": _("The forward pass, then the backward pass, a layer at a time (the graph "
+                     "has {n} nodes; each step shows the first formula of its layer)"),
+        "stepwise": _("The forward pass node by node, then the backward pass edge by edge"),
+        "use": _(". Use the buttons, the slider or the ← → keys; choose an input to see its "
+                 "gradient as a sum over paths. "),
+        "gradients_one": ngettext("{n} gradient", "{n} gradients", 1),
+        "gradients_many": ngettext("{n} gradient", "{n} gradients", 2),
+        "verified": _(", verified."), "failed": _(", VERIFICATION FAILED."), "end": _("."),
     }

@@ -18,6 +18,15 @@ function graphexplainExplorer(root) {
   const P = root.getAttribute("data-prefix") || "";
   const $ = (name) => document.getElementById(P + name);
   const data = JSON.parse($("data").textContent);
+
+  // the page's sentences, in the report's language: data.words, from the one catalogue
+  function say(key, vars) {
+    let s = data.words[key];
+    for (const [k, v] of Object.entries(vars || {})) {
+      s = s.split("{" + k + "}").join(String(v));
+    }
+    return s;
+  }
   const nodes = data.nodes;
   for (const n of nodes) {
     if (n.label === undefined) {
@@ -196,7 +205,7 @@ function graphexplainExplorer(root) {
   } else if (data.no_diagram) {
     const p = $("nodiagram");
     p.hidden = false;
-    p.textContent = "No diagram: " + data.no_diagram;
+    p.textContent = say("no_diagram", { why: data.no_diagram });
   }
 
   function pick(list, copy) {
@@ -247,7 +256,7 @@ function graphexplainExplorer(root) {
     formula.setAttribute("data-text", step.lines.map((l) => l[1]).join("\n"));
     formula.setAttribute("data-phase", step.phase);
     $("caption").textContent = step.caption;
-    $("counter").textContent = "step " + (cur + 1) + " of " + steps.length;
+    $("counter").textContent = say("counter", { n: cur + 1, total: steps.length });
     slider.value = String(cur);
     $("prev").disabled = cur === 0;
     $("next").disabled = cur === last;
@@ -265,7 +274,7 @@ function graphexplainExplorer(root) {
       timer = null;
     }
     $("play").textContent = "▶";
-    $("play").setAttribute("aria-label", "play");
+    $("play").setAttribute("aria-label", say("play"));
   }
 
   function play() {
@@ -277,7 +286,7 @@ function graphexplainExplorer(root) {
       show(0);
     }
     $("play").textContent = "❚❚";
-    $("play").setAttribute("aria-label", "pause");
+    $("play").setAttribute("aria-label", say("pause"));
     timer = setInterval(() => {
       if (cur >= last) {
         stop();
@@ -401,23 +410,23 @@ function graphexplainExplorer(root) {
     const node = nodes[index];
     const d = "∂" + data.output_label + "/∂" + node.label;
     $("leaf").hidden = false;
-    $("leaftitle").textContent = "The gradient " + d;
+    $("leaftitle").textContent = say("leaf_title", { d: d });
     const box = $("leafformula");
     if (leaf.lines) {
       box.replaceChildren(...leaf.lines.map((l) => line(l[0], l[1], l[2])));
     } else {
       const text = d + " = " + leaf.text + (data.point ? " = " + fmt(node.adjoint) : "");
-      box.replaceChildren(line(null, text, "in the intermediates (typeset forms are " +
-        "embedded for a sample of the " + data.leaves.length + " inputs)"));
+      box.replaceChildren(line(null, text, say("sampled", { n: data.leaves.length })));
     }
     box.setAttribute("data-text", [...box.children].map((c) => c.getAttribute("data-text"))
       .join("\n"));
     const paths = listPaths(index, data.max_paths);
     const total = node.pc;
-    $("pathcount").textContent = total + (total === 1 ? " path" : " paths") + " from " +
-      node.label + " to " + data.output_label +
-      (paths.length < total ? " (the first " + paths.length + " shown)" : "") +
-      ": the gradient is the sum, over the paths, of the products of the local partials.";
+    $("pathcount").textContent =
+      say(total === 1 ? "paths_one" : "paths_many",
+        { n: total, leaf: node.label, output: data.output_label }) +
+      (paths.length < total ? say("first_shown", { n: paths.length }) : "") +
+      say("paths_tail");
     const body = $("paths").querySelector("tbody");
     body.replaceChildren();
     for (const path of paths) {
@@ -442,7 +451,7 @@ function graphexplainExplorer(root) {
 
   const none = document.createElement("option");
   none.value = "";
-  none.textContent = "(choose an input)";
+  none.textContent = say("choose");
   select.appendChild(none);
   for (const l of data.leaves) {
     const o = document.createElement("option");
@@ -479,10 +488,10 @@ function graphexplainExplorer(root) {
 
   table("verification", data.verification, (r) => [
     [r.name],
-    [r.ok === true ? "✓ agrees" : r.ok === false ? "✗ disagrees" +
-      (r.first_mismatch ? " first at " + r.first_mismatch : "") : "nothing comparable",
+    [r.ok === true ? say("agrees") : r.ok === false ? say("disagrees") +
+      (r.first_mismatch ? say("first_at", { node: r.first_mismatch }) : "") : say("nothing"),
     r.ok === true ? "ge-ok" : r.ok === false ? "ge-bad" : ""],
-    [String(r.compared) + (r.not_comparable ? " (" + r.not_comparable + " not comparable)" : ""),
+    [String(r.compared) + (r.not_comparable ? say("not_comparable", { n: r.not_comparable }) : ""),
       "ge-num"],
     [(r.error_text === null ? "—" : r.error_text) +
       (r.step_text ? " (h ≈ " + r.step_text + ")" : ""), "ge-num"],
@@ -518,13 +527,10 @@ function graphexplainExplorer(root) {
   $("title").textContent = data.title;
   const ngrad = data.leaves.length;
   $("subtitle").textContent = (data.stepping === "group"
-    ? "The forward pass, then the backward pass, a layer at a time (the graph has " +
-      nodes.length + " nodes; each step shows the first formula of its layer)"
-    : "The forward pass node by node, then the backward pass edge by edge") +
-    ". Use the buttons, the slider or the ← → keys; choose an input to see its gradient as " +
-    "a sum over paths. " + ngrad + (ngrad === 1 ? " gradient" : " gradients") +
-    (data.verification ? ", " + (data.verification.every((r) => r.ok !== false)
-      ? "verified." : "VERIFICATION FAILED.") : ".");
+    ? say("grouped", { n: nodes.length }) : say("stepwise")) + say("use") +
+    say(ngrad === 1 ? "gradients_one" : "gradients_many", { n: ngrad }) +
+    (data.verification ? say(data.verification.every((r) => r.ok !== false)
+      ? "verified" : "failed") : say("end"));
 
   show(0);
 }

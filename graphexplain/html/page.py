@@ -37,6 +37,7 @@ from importlib import resources
 import networkx as nx
 
 from ..errors import GraphExplainError
+from ..i18n import _, language
 from .data import explorer_data
 
 SVG_MAX = 3_000_000  # characters of inline SVG; a larger drawing is left out (say why)
@@ -92,8 +93,8 @@ def diagram(expl, view: str | None = None, **options) -> tuple[str | None, str |
             return None, str(e)
     svg = clean_svg(svg)
     if len(svg) > SVG_MAX:
-        return None, (f"the drawing is too large to embed ({len(svg):,} characters); "
-                      "the steps, formulas and paths are all here")
+        return None, _("the drawing is too large to embed ({n} characters); the steps, "
+                       "formulas and paths are all here").format(n=f"{len(svg):,}")
     return svg, None
 
 
@@ -309,22 +310,22 @@ tabindex="-1">
 hidden></p></div>
 <aside class="ge-side">
 <div class="ge-controls">
-<button type="button" id="{p}prev" title="previous step (←)" aria-label="previous step">\
+<button type="button" id="{p}prev" title="{previous} (←)" aria-label="{previous}">\
 &#8592;</button>
-<button type="button" id="{p}play" title="play" aria-label="play">&#9654;</button>
-<button type="button" id="{p}next" title="next step (→)" aria-label="next step">&#8594;</button>
-<input type="range" id="{p}slider" min="0" max="0" value="0" aria-label="step">
+<button type="button" id="{p}play" title="{play}" aria-label="{play}">&#9654;</button>
+<button type="button" id="{p}next" title="{next} (→)" aria-label="{next}">&#8594;</button>
+<input type="range" id="{p}slider" min="0" max="0" value="0" aria-label="{step}">
 <span id="{p}counter" class="ge-counter"></span>
 </div>
 <p id="{p}caption" class="ge-caption"></p>
 <div id="{p}formula" class="ge-formula" aria-live="polite"></div>
-<p class="ge-legend"><span class="ge-key ge-key-forward"></span> forward pass
-<span class="ge-key ge-key-backward"></span> backward pass
-<span class="ge-key ge-key-path"></span> paths of the chosen input</p>
+<p class="ge-legend"><span class="ge-key ge-key-forward"></span> {forward}
+<span class="ge-key ge-key-backward"></span> {backward}
+<span class="ge-key ge-key-path"></span> {chosen}</p>
 <div class="ge-choose">
-<label for="{p}leafselect">Gradient with respect to</label>
+<label for="{p}leafselect">{wrt}</label>
 <select id="{p}leafselect"></select>
-<span class="ge-hint">or click an input in the diagram</span>
+<span class="ge-hint">{click}</span>
 </div>
 <section id="{p}leaf" class="ge-leaf" hidden>
 <h2 id="{p}leaftitle"></h2>
@@ -332,7 +333,7 @@ hidden></p></div>
 <p id="{p}pathcount" class="ge-pathcount"></p>
 <div class="ge-scroll">
 <table id="{p}paths" class="ge-paths">
-<thead><tr><th>path</th><th>product of local partials</th><th>value</th><th>share</th></tr>\
+<thead><tr><th>{path}</th><th>{product}</th><th>{value}</th><th>{share}</th></tr>\
 </thead>
 <tbody></tbody>
 </table>
@@ -341,15 +342,15 @@ hidden></p></div>
 </aside>
 </div>
 <div class="ge-panels">
-<section id="{p}verification" class="ge-panel" hidden><h2>Verification</h2>\
-<table class="ge-table"><thead><tr><th>check</th><th>result</th><th>compared</th>\
-<th>max abs error</th></tr></thead><tbody></tbody></table></section>
-<section id="{p}cost" class="ge-panel" hidden><h2>The cost of every gradient</h2>\
-<table class="ge-table"><thead><tr><th>method</th><th>passes or paths</th>\
-<th>multiplications</th></tr></thead><tbody></tbody></table></section>
-<section id="{p}notes" class="ge-panel" hidden><h2>Notes</h2><ul></ul></section>
-<section id="{p}model" class="ge-panel" hidden><h2>Model</h2><pre></pre></section>
-<section id="{p}program" class="ge-panel" hidden><h2>Program</h2><pre></pre></section>
+<section id="{p}verification" class="ge-panel" hidden><h2>{verification}</h2>\
+<table class="ge-table"><thead><tr><th>{check}</th><th>{result}</th><th>{compared}</th>\
+<th>{error}</th></tr></thead><tbody></tbody></table></section>
+<section id="{p}cost" class="ge-panel" hidden><h2>{cost}</h2>\
+<table class="ge-table"><thead><tr><th>{method}</th><th>{passes}</th>\
+<th>{multiplications}</th></tr></thead><tbody></tbody></table></section>
+<section id="{p}notes" class="ge-panel" hidden><h2>{notes}</h2><ul></ul></section>
+<section id="{p}model" class="ge-panel" hidden><h2>{model}</h2><pre></pre></section>
+<section id="{p}program" class="ge-panel" hidden><h2>{program}</h2><pre></pre></section>
 </div>
 <script type="application/json" id="{p}data">{data}</script>
 </div>
@@ -358,7 +359,23 @@ hidden></p></div>
 
 def default_title(expl) -> str:
     G = expl.derivation.graph
-    return f"Backprop, step by step: {G.nodes[expl.derivation.output]['label']}"
+    return _("Backprop, step by step: {output}").format(
+        output=G.nodes[expl.derivation.output]["label"])
+
+
+def _words() -> dict[str, str]:
+    """The page's fixed words, in the current language, escaped for HTML."""
+    words = {"previous": _("previous step"), "play": _("play"), "next": _("next step"),
+             "step": _("step"), "forward": _("forward pass"), "backward": _("backward pass"),
+             "chosen": _("paths of the chosen input"), "wrt": _("Gradient with respect to"),
+             "click": _("or click an input in the diagram"), "path": _("path"),
+             "product": _("product of local partials"), "value": _("value"),
+             "share": _("share"), "verification": _("Verification"), "check": _("check"),
+             "result": _("result"), "compared": _("compared"), "error": _("max abs error"),
+             "cost": _("The cost of every gradient"), "method": _("method"),
+             "passes": _("passes or paths"), "multiplications": _("multiplications"),
+             "notes": _("Notes"), "model": _("Model"), "program": _("Program")}
+    return {k: escape(v) for k, v in words.items()}
 
 
 def _body(expl, prefix: str, standalone: bool, title: str | None, view: str | None,
@@ -371,7 +388,7 @@ def _body(expl, prefix: str, standalone: bool, title: str | None, view: str | No
     if svg and prefix:
         svg = scope_svg_ids(svg, prefix)
     return _BODY.format(p=prefix, standalone=int(standalone), svg=svg or "",
-                        data=json_for_html(data))
+                        data=json_for_html(data), **_words())
 
 
 def _script(prefix: str) -> str:
@@ -411,7 +428,7 @@ def page(expl, *, title: str | None = None, view: str | None = None, **options) 
     True
     """
     title = title or default_title(expl)
-    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    return (f"<!DOCTYPE html>\n<html lang=\"{language()}\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
             f"<title>{escape(title)}</title>\n{_style('')}\n</head>\n<body>\n"
             f"{_body(expl, '', True, title, view, options)}{_script('')}\n</body>\n</html>\n")

@@ -33,6 +33,7 @@ import sympy
 
 from .. import ops
 from ..evaluate import Evaluation
+from ..i18n import _
 from ..printing import number
 from .mlp import MLPSpec, act_name, bias, pre_name, weight
 
@@ -236,23 +237,30 @@ def _fn(act: str) -> str:
 
 def _header(spec: MLPSpec, L: int) -> list[str]:
     b = " + b⁽ⁿ⁾" if spec.bias else ""
-    rows = [f"Layer form: the seed's a⁽¹⁾ = σ(W a⁽⁰⁾{' + b' if spec.bias else ''}), one layer "
-            "at a time" + ("" if spec.bias else " (no biases: --no-bias)"),
-            f"  z⁽ⁿ⁾ = W⁽ⁿ⁾ a⁽ⁿ⁻¹⁾{b}, a⁽ⁿ⁾ = A(z⁽ⁿ⁾) for n = 1 … {L}; a⁽⁰⁾ = x is the input.",
-            "  W⁽ⁿ⁾[j,i] = wn[i,j]: row j of W⁽ⁿ⁾ holds the weights into neuron j of a⁽ⁿ⁾, and",
-            "  the seed's wn[i,j] runs from neuron i of a⁽ⁿ⁻¹⁾ (its layer n, the inputs being its",
-            "  layer 1) to neuron j of a⁽ⁿ⁾, as nn.Linear stores it in weight[j−1, i−1]."]
-    hidden = f"layers 1 … {L - 1}" if L > 2 else "layer 1"
+    layer = f"a⁽¹⁾ = σ(W a⁽⁰⁾{' + b' if spec.bias else ''})"
+    rows = [(_("Layer form: the seed's {layer}, one layer at a time") if spec.bias else
+             _("Layer form: the seed's {layer}, one layer at a time (no biases: --no-bias)"))
+            .format(layer=layer),
+            "  " + _("{recurrence} for n = 1 … {L}; a⁽⁰⁾ = x is the input.").format(
+                recurrence=f"z⁽ⁿ⁾ = W⁽ⁿ⁾ a⁽ⁿ⁻¹⁾{b}, a⁽ⁿ⁾ = A(z⁽ⁿ⁾)", L=L),
+            *("  " + line for line in _(
+                "W⁽ⁿ⁾[j,i] = wn[i,j]: row j of W⁽ⁿ⁾ holds the weights into neuron j of a⁽ⁿ⁾, and\n"
+                "the seed's wn[i,j] runs from neuron i of a⁽ⁿ⁻¹⁾ (its layer n, the inputs "
+                "being its\n"
+                "layer 1) to neuron j of a⁽ⁿ⁾, as nn.Linear stores it in weight[j−1, i−1]."
+            ).split("\n"))]
+    hidden = (_("Hidden layers 1 … {last}: {what}") if L > 2 else _("Hidden layer 1: {what}"))
     if L > 1:
         act = spec.activation
-        rows.append(f"  Hidden {hidden}: " + (
-            "linear, a⁽ⁿ⁾ = z⁽ⁿ⁾" if act == "identity" else
+        rows.append("  " + hidden.format(last=L - 1, what=(
+            _("linear, {a}").format(a="a⁽ⁿ⁾ = z⁽ⁿ⁾") if act == "identity" else
             f"A = {_fn(act)}" + (f" ({act})" if _fn(act) != act else "")
-            + f", {ops.OPS[act].maths}"))
+            + f", {ops.OPS[act].maths}")))
     out = spec.output_activation
-    rows.append(f"  Output layer {L}: " + (
-        f"linear, a{sup(L)} = z{sup(L)} (no activation, so no A′ in δ{sup(L)})"
-        if out == "identity" else f"a{sup(L)} = {_fn(out)}(z{sup(L)}), {ops.OPS[out].maths}"))
+    rows.append("  " + _("Output layer {L}: {what}").format(L=L, what=(
+        _("linear, {a} (no activation, so no A′ in {delta})").format(
+            a=f"a{sup(L)} = z{sup(L)}", delta=f"δ{sup(L)}")
+        if out == "identity" else f"a{sup(L)} = {_fn(out)}(z{sup(L)}), {ops.OPS[out].maths}")))
     return rows
 
 
@@ -261,13 +269,14 @@ def _parameters(G: nx.DiGraph, ly: Layer) -> list[str]:
     n, rows = ly.n, []
     W = f"W{sup(n)}"
     if _too_big(ly.W):
-        rows.append(f"  {W} ({_shape(ly.W)}): W{sup(n)}[j,i] = w{n}[i,j], not listed")
+        rows.append(f"  {W} ({_shape(ly.W)}): W{sup(n)}[j,i] = w{n}[i,j], " + _("not listed"))
     else:
         labels = _block([[G.nodes[w]["label"] for w in row] for row in ly.W_names], right=False)
         rows += ["  " + s for s in _beside(f"{W} = ", labels, " = ", _numbers(ly.W))]
     if ly.b is not None:
         if _too_big(ly.b):
-            rows.append(f"  b{sup(n)} ({_shape(ly.b)}): b{sup(n)}[j] = b{n}[j], not listed")
+            rows.append(f"  b{sup(n)} ({_shape(ly.b)}): b{sup(n)}[j] = b{n}[j], "
+                        + _("not listed"))
         else:
             labels = _block([[G.nodes[b]["label"]] for b in ly.b_names], right=False)
             rows += ["  " + s for s in _beside(f"b{sup(n)} = ", labels, " = ", _numbers(ly.b))]
@@ -281,7 +290,7 @@ def _forward(ly: Layer) -> list[str]:
     rows = [f"  z{sup(n)} = W{sup(n)} a{sup(n - 1)}{b}   {shapes} → {_shape(ly.z_out)} = "
             f"{_vector(ly.z_out)}"]
     if ly.activation == "identity":
-        rows.append(f"  a{sup(n)} = z{sup(n)}   (linear)")
+        rows.append(f"  a{sup(n)} = z{sup(n)}   " + _("(linear)"))
     else:
         rows.append(f"  a{sup(n)} = {_fn(ly.activation)}(z{sup(n)}) = {_vector(ly.a_out)}")
     return rows
@@ -325,7 +334,7 @@ def _backward(ly: Layer, nxt: Layer | None, grad: str, loss: str) -> list[str]:
                 f"{_shape(ly.delta_out)} = {_vector(ly.delta_out)}"]
     head = f"  ∂{loss}/∂W{sup(n)} = {d} a{sup(n - 1)}ᵀ   ({_shape(ly.delta_out)})" \
            f"({_shape(ly.a_in.T)}) → {_shape(ly.dW)}"
-    rows += ([f"{head}, not listed"] if _too_big(ly.dW) else
+    rows += ([f"{head}, " + _("not listed")] if _too_big(ly.dW) else
              _beside(head + " = ", _numbers(ly.dW)))
     if ly.db is not None:
         rows.append(f"  ∂{loss}/∂b{sup(n)} = {d} = {_vector(ly.db)}")
@@ -348,15 +357,15 @@ def to_text(G: nx.DiGraph, ev: Evaluation) -> str:
     layers = layer_form(G, ev)
     L, loss = len(layers), G.nodes[G.graph["output"]]["label"]
     rows = _header(spec, L)
-    rows.append("Weights" + (" and biases" if spec.bias else "") + ":")
+    rows.append(_("Weights and biases:") if spec.bias else _("Weights:"))
     for ly in layers:
         rows += _parameters(G, ly)
-    rows.append(f"Forward, from a⁽⁰⁾ = x = {_vector(layers[0].a_in)}:")
+    rows.append(_("Forward, from {input}:").format(input=f"a⁽⁰⁾ = x = {_vector(layers[0].a_in)}"))
     for ly in layers:
         rows += _forward(ly)
     loss_line, grad = _loss_rows(G, spec, ev, L)
     rows.append(loss_line)
-    rows.append(f"Backward, δ⁽ⁿ⁾ = ∂{loss}/∂z⁽ⁿ⁾:")
+    rows.append(_("Backward, {delta}:").format(delta=f"δ⁽ⁿ⁾ = ∂{loss}/∂z⁽ⁿ⁾"))
     for k in range(L - 1, -1, -1):
         rows += _backward(layers[k], layers[k + 1] if k + 1 < L else None, grad, loss)
     return "\n".join(rows) + "\n"

@@ -36,6 +36,7 @@ from ..cli_options import (
     FORMATS,
     add_descent_options,
     add_diagram_options,
+    draw,
     report_text,
     with_descent,
     wrt_leaf,
@@ -95,8 +96,7 @@ def run(args) -> int:
     gradient = parse_gradient(args.gradient) if args.gradient else None
     expl = explain_file(args.spec, gradient=gradient, verify=not args.no_verify)
     wrt = wrt_leaf(expl, args.wrt)
-    for path in args.render:
-        expl.render(path, view=args.view, wrt=wrt)
+    draw(expl, args, wrt)  # with --partials, --diagram and --expand, as every command
     if not args.quiet:
         sys.stdout.write(with_descent(report_text(expl, args), expl, args))
     return 0 if expl.verification is None or expl.verification.ok is not False else 3

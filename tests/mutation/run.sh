@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Mutation testing (mutmut) and coverage of graphexplain's core. NOT part of CI: it takes
+# minutes to hours. Run it by hand, on a quiet machine, e.g.
+#
+#     tests/mutation/run.sh ops                 # ops.py only, against its fast tests
+#     tests/mutation/run.sh                     # ops parse graph derive evaluate verify
+#     JOBS=1 NICE=19 tests/mutation/run.sh ops  # gentle on a shared machine
+#
+# What it does, in a scratch copy of the working tree (the repository is never touched):
+#   1. coverage: line and branch coverage of the package under the selected tests;
+#   2. mutmut: mutants of each chosen module, each run against a FAST test selection (the
+#      unit tests of that stage, not the whole suite), with hypothesis derandomized (the
+#      default profile in tests/conftest.py), so a mutant is killed or not, reproducibly;
+#   3. the score (killed / all), and the survivors, each shown as its diff.
+#
+# For the whole suite's coverage of the package instead: SUITE=1 (slow: the full suite).
+#
+# Environment: WORK (scratch folder, default /tmp/graphexplain-mutation), JOBS (mutmut's
+# --max-children, default 1), NICE (default 19), KEEP=1 to reuse a previous WORK (mutmut then
+# only runs the mutants it has no result for).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+PY="$ROOT/.venv/bin/python"
+WORK="${WORK:-/tmp/graphexplain-mutation}"
+JOBS="${JOBS:-1}"
+NICE="${NICE:-19}"
+MODULES=("$@")
+[ ${#MODULES[@]} -eq 0 ] && MODULES=(ops parse graph derive evaluate verify)
+
+# The fast tests of each module: the ones that exercise that stage directly.
+tests_for() {
+    case "$1" in
+        ops)      echo tests/test_ops.py tests/test_evaluate_verify.py tests/test_layers.py ;;
+        parse)    echo tests/test_parse.py tests/test_roundtrip.py tests/test_graph.py ;;
+        graph)    echo tests/test_graph.py tests/test_derive.py ;;
+        derive)   echo tests/test_derive.py tests/test_evaluate_verify.py ;;
+        evaluate) echo tests/test_evaluate_verify.py tests/test_pinned.py ;;
+        verify)   echo tests/test_evaluate_verify.py tests/test_pinned.py ;;
+        *) echo "unknown module '$1' (ops parse graph derive evaluate verify)" >&2; exit 2 ;;
+    esac
+}
+
+"$PY" -c "import mutmut, coverage" 2>/dev/null || {
+    echo "needs mutmut and coverage: $ROOT/.venv/bin/pip install -e '.[dev]'" >&2; exit 2; }
+
+SELECTION=()
+ONLY=()
+for m in "${MODULES[@]}"; do
+    for t in $(tests_for "$m"); do
+        [[ " ${SELECTION[*]-} " == *" $t "* ]] || SELECTION+=("$t")
+    done
+    ONLY+=("graphexplain/$m.py")
+done
+
+# --- the scratch copy ---------------------------------------------------------------------------
+if [ "${KEEP:-0}" != 1 ] || [ ! -d "$WORK" ]; then
+    rm -rf "$WORK"
+    mkdir -p "$WORK"
+    (cd "$ROOT" && tar --exclude=.venv --exclude=.git --exclude=mutants --exclude=out \
+        --exclude=__pycache__ --exclude=.hypothesis -cf - graphexplain tests examples \
+        pyproject.toml) | (cd "$WORK" && tar -xf -)
+fi
+cd "$WORK"
+toml_list() { local out="" x; for x in "$@"; do out+="\"$x\", "; done; echo "[${out%, }]"; }
+# the repository's pyproject.toml, and mutmut's section (only in the scratch copy)
+(cd "$ROOT" && sed '/^\[tool.mutmut\]/,$d' pyproject.toml) > pyproject.toml
+cat >> pyproject.toml <<TOML
+
+[tool.mutmut]
+source_paths = ["graphexplain"]
+only_mutate = $(toml_list "${ONLY[@]}")
+also_copy = ["examples", "tests"]
+pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-x"]
+pytest_add_cli_args_test_selection = $(toml_list "${SELECTION[@]}")
+use_git_change_detection = false
+# Each mutant in a fresh interpreter forked from a server that has imported nothing of ours:
+# with mutmut's default (fork from the process that ran the suite), the op table built at
+# import and sympy's cache of already-evaluated functions (sigmoid(2.0), …) are the
+# unmutated ones, and such mutants "survive" without being tested. Slower (torch is imported
+# per mutant), but a survivor is a real one.
+process_isolation = "forkserver"
+forkserver_warmup = "none"
+timeout_multiplier = 5.0
+TOML
+
+echo "== modules: ${ONLY[*]}"
+echo "== tests:   ${SELECTION[*]}"
+
+# --- 1. coverage --------------------------------------------------------------------------------
+echo "== coverage (line and branch) of graphexplain under the selected tests"
+COVERED=("${SELECTION[@]}")
+[ "${SUITE:-0}" = 1 ] && COVERED=(tests)
+nice -n "$NICE" "$PY" -m coverage run --branch --source=graphexplain -m pytest -q \
+    -p no:cacheprovider "${COVERED[@]}" > coverage-tests.log 2>&1 || {
+    tail -20 coverage-tests.log; echo "the selected tests fail without mutants" >&2; exit 1; }
+"$PY" -m coverage report --include="$(IFS=,; echo "${ONLY[*]}")" --skip-empty
+echo "   the whole package under these tests: $("$PY" -m coverage report --format=total)%"
+
+# --- 2. mutmut ----------------------------------------------------------------------------------
+echo "== mutmut (nice $NICE, $JOBS job(s))"
+start=$(date +%s)
+nice -n "$NICE" "$ROOT/.venv/bin/mutmut" run --max-children "$JOBS" > mutmut-run.log 2>&1 || {
+    tail -30 mutmut-run.log; echo "mutmut failed" >&2; exit 1; }
+echo "   $(( $(date +%s) - start )) s"
+
+# --- 3. the score and the survivors -------------------------------------------------------------
+"$ROOT/.venv/bin/mutmut" export-cicd-stats > /dev/null
+"$PY" - <<'PYEOF'
+import json
+s = json.load(open("mutants/mutmut-cicd-stats.json"))
+killed = s.get("killed", 0)
+total = s.get("total", 0)
+print("== score:", ", ".join(f"{k} {v}" for k, v in s.items()))
+tested = total - s.get("skipped", 0) - s.get("no_tests", 0) - s.get("not_checked", 0)
+if total:
+    print(f"   killed {killed} of {total} mutants: {100 * killed / total:.1f}%"
+          + (f" ({100 * killed / tested:.1f}% of the {tested} tested)" if tested != total else ""))
+PYEOF
+echo "== survivors (mutmut show NAME for each diff; also in $WORK/survivors.txt)"
+"$ROOT/.venv/bin/mutmut" results > results.txt 2>&1 || true
+grep -E ": (survived|no tests|timeout|suspicious)" results.txt | tee survivors.txt || true
+while read -r name _; do
+    name="${name%:}"
+    echo "--- $name"
+    "$ROOT/.venv/bin/mutmut" show "$name" 2>/dev/null | sed -n '1,14p'
+done < <(grep -E ": survived" results.txt || true) > survivors-diffs.txt
+echo "   diffs: $WORK/survivors-diffs.txt"
