@@ -5,7 +5,7 @@
 
 The size limits (``graphexplain.limits.Limits``: max_chars 200,000, max_statements 2,000,
 max_terms 20,000 terms in a statement, max_nodes 50,000, max_depth 100) admit a program;
-``max_seconds`` (10 s) is the backstop for what they do not bound. A program the size
+``max_seconds`` (30 s) is the backstop for what they do not bound. A program the size
 limits admit must get its answer in time, not a refusal: otherwise a default is wrong. Each
 probe is a program at (or next to) the limits, run as a whole process with a point, so that
 it is evaluated and verified against torch and central differences, and its report printed.

@@ -262,6 +262,11 @@ def explain_mlp(spec, *, verify: bool = True, use_torch: bool = True,
     from .nn.mlp import build_mlp, draw_values
 
     G = build_mlp(spec)
+    if G.number_of_nodes() > limits.max_nodes:  # as explain refuses a program of that size
+        from .limits import exceeded
+
+        raise exceeded(f"a network of {G.number_of_nodes()} nodes", "max_nodes",
+                       limits.max_nodes)
     return explain_graph(G, draw_values(spec), verify=verify, use_torch=use_torch,
                          limits=limits, h=h)
 

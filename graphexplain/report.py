@@ -647,18 +647,30 @@ def _text_paths(d: Derivation, ev: Evaluation | None, x: str) -> list[str]:
     edges_seen = _per_derivation(d, "path-edges", dict)  # each edge's factor printed once
     for p in listed:
         edges = list(zip(p, p[1:], strict=False))
-        info = [edges_seen[e] if e in edges_seen else
-                edges_seen.setdefault(e, _path_edge(d, *e)) for e in edges]
-        chain = " → ".join([names[n] for n in p])
+        shown = _ends(edges, PATH_ENDS)  # a long path: its two ends, so the report stays linear
+        info = [None if e is None else edges_seen[e] if e in edges_seen else
+                edges_seen.setdefault(e, _path_edge(d, *e)) for e in shown]
+        chain = " → ".join(["…" if e is None else names[e[0]] for e in shown] + [names[p[-1]]])
         row = f"      {chain}: " + " · ".join(
-            [signed if i else text for i, (text, signed, _exact_) in enumerate(info)])
-        if all(exact for _t, _s, exact in info):  # a product of numbers: worked exactly
+            ["…" if f is None else f[1] if i else f[0] for i, f in enumerate(info)])
+        if len(shown) < len(edges):
+            row += " " + _("({n} edges)").format(n=len(edges))
+        exact = len(shown) == len(edges) and all(f[2] for f in info)
+        if exact:  # a product of numbers: worked exactly
             if len(p) > 2:
                 row += f" = {show(d, sympy.Mul(*(G.edges[e]['local'] for e in edges)))}"
         elif ev:
             row += f" = {num(math.prod(ev.locals[e] for e in edges))}"
         rows.append(row)
     return rows
+
+
+PATH_ENDS = 6  # edges shown at each end of a listed path longer than twice this
+
+
+def _ends(items: list, k: int) -> list:
+    """The first and last ``k`` items, with None for what is left out between them."""
+    return items if len(items) <= 2 * k + 1 else [*items[:k], None, *items[-k:]]
 
 
 def _path_edge(d: Derivation, u: str, v: str) -> tuple[str, str, bool]:

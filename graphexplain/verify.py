@@ -118,20 +118,28 @@ def torch_values(G: nx.DiGraph, output: str, point: Mapping[str, float]):
 
 def torch_forward(plan, grad_leaf, const_leaf, pos):
     """The forward pass in torch, a group at a time: (every node's value in one flat tensor,
-    [(group, its tensor)]). ``pos`` (updated) maps node index → place in the flat tensor."""
+    [(group, its tensor)]). ``pos`` (updated) maps node index → place in the flat tensor.
+
+    Each group reads its arguments from the parts it needs (the leaves, earlier groups), not
+    from a flat tensor rebuilt every generation: on a deep chain that rebuilding, and its
+    backward, grow with the square of the depth. The flat tensor is made once, at the end."""
     import torch
 
-    parts, flat, groups = [grad_leaf, const_leaf], torch.cat([grad_leaf, const_leaf]), []
+    parts, groups = [grad_leaf, const_leaf], []
+    n_grad = grad_leaf.numel()
+    leaf, tracked_ = pos >= 0, (pos >= 0) & (pos < n_grad)
+    part_of = np.where(tracked_, 0, np.where(leaf, 1, -1))  # node → the part that holds it
+    within = np.where(tracked_, pos, pos - n_grad)  # node → its place in that part
+    offset = grad_leaf.numel() + const_leaf.numel()
     for generation in plan.generations:
-        offset = flat.numel()
         for g in generation:
-            t = _torch_group(g, flat, pos)
+            t = _torch_group(g, parts, part_of, within)
             pos[g.nodes] = offset + np.arange(len(g.nodes))
+            part_of[g.nodes], within[g.nodes] = len(parts), np.arange(len(g.nodes))
             offset += len(g.nodes)
             parts.append(t)
             groups.append((g, t))
-        flat = torch.cat(parts)
-    return flat, groups
+    return torch.cat(parts), groups
 
 
 def _torch_leaves(G: nx.DiGraph, plan, point: Mapping[str, float]):
@@ -151,13 +159,27 @@ def _torch_leaves(G: nx.DiGraph, plan, point: Mapping[str, float]):
     return grad_leaf, const_leaf, pos
 
 
-def _torch_group(g, flat, pos):
-    """One group of op nodes, computed on vectors by the op row's torch function."""
+def _torch_group(g, parts, part_of, within):
+    """One group of op nodes, computed on vectors by the op row's torch function; its
+    arguments are gathered from the few parts (leaf or group tensors) they live in."""
     import torch
 
-    args = [torch.where(torch.as_tensor(a >= 0), flat[torch.as_tensor(pos[np.maximum(a, 0)])],
-                        torch.as_tensor(c, dtype=torch.float64))
-            for a, c in zip(g.args, g.consts, strict=True)]
+    used = [a[a >= 0] for a in g.args]
+    needed = np.unique(np.concatenate([part_of[u] for u in used])) if used else np.array([])
+    source = torch.cat([parts[k] for k in needed]) if len(needed) else None
+    start = np.zeros(len(parts), dtype=np.int64)
+    if len(needed):
+        start[needed] = np.concatenate([[0], np.cumsum([parts[k].numel() for k in needed])[:-1]])
+    args = []
+    for a, c in zip(g.args, g.consts, strict=True):
+        constant = torch.as_tensor(c, dtype=torch.float64)
+        if source is None or not (a >= 0).any():
+            args.append(constant)
+            continue
+        safe = np.maximum(a, 0)
+        index = np.where(a >= 0, start[part_of[safe]] + within[safe], 0)
+        args.append(torch.where(torch.as_tensor(a >= 0), source[torch.as_tensor(index)],
+                                constant))
     row, params = ops.OPS[g.key[0]], {k: float(v) for k, v in g.key[2]}
     if row.elementwise:
         t = row.torch(*args, **params)

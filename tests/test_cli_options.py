@@ -269,6 +269,12 @@ def test_mlp_limit(capsys):
     assert len(listed["paths"]) == 2 and counted["paths"] is None
 
 
+def test_mlp_limit_max_nodes_is_enforced(capsys):
+    """As explain refuses a program past max_nodes, mlp refuses a network past it."""
+    code, _out, err = run(capsys, *SEED, "--limit", "max_nodes=5")
+    assert code == 2 and "a network of 23 nodes exceeds the limit max_nodes=5" in err
+
+
 def test_mlp_out_writes_the_report_to_a_file(capsys, tmp_path):
     shown = ok(capsys, *SEED, "--format", "markdown")
     report = tmp_path / "r.md"

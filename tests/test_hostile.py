@@ -28,7 +28,8 @@ from graphexplain.limits import DEFAULT, Limits, time_budget
 from graphexplain.parse import SPLIT_MAX_CHARS, parse
 
 #: Every input gets its answer or its refusal within this, start-up included.
-WALL = 10.0  # the product's own budget (max_seconds); a test allows 3× that on a loaded machine
+WALL = 10.0  # what a user waits at most on a quiet machine (the backstop, max_seconds, is 30 s);
+#              a test allows 3× that on a loaded machine
 LOADED = 3 * WALL
 MARKER = "pwned"
 
@@ -444,7 +445,7 @@ def test_text_of_a_deep_graph_is_quick():
 
 
 def test_ten_thousand_term_sum_end_to_end_is_answered(tmp_path):
-    """Answered and verified within the default budget (max_seconds=10 inside the command),
+    """Answered and verified within the default budget (max_seconds=30 inside the command),
     not refused. About 5 s as a whole process on 2 quiet cores, 3 s of it inside the budget;
     the bound here is generous (a loaded machine must not fail it): the speed itself is
     measured in benchmarks/run.py as a ratio to the import floor."""

@@ -38,6 +38,7 @@ import sympy
 from .. import ops, printing
 from ..derive import adjoint_symbol
 from ..errors import RenderError
+from ..i18n import _, ngettext
 from ..report import adjoint_scale, d_text, show, value_scale
 from . import dot
 
@@ -203,7 +204,7 @@ def _expression(c: Circuit, n: str) -> str:
     data = c.G.nodes[n]
     if data["kind"] == "op":
         return f"{data['label']} = {show(c.d, data['expr'])}"
-    return data["label"] if c.tracked(n) else f"{data['label']} (const)"
+    return data["label"] if c.tracked(n) else _("{name} (const)").format(name=data["label"])
 
 
 def _marks(c: Circuit, n: str) -> list[str]:
@@ -370,17 +371,21 @@ def _colour_rows(c: Circuit) -> list[tuple[str, str, str, str]]:
     values = c.values and c.ev is not None
     rows = []
     if values:
-        rows.append(("value", dot.VALUE_COLOR, "on top", "what the wire carries forward"))
+        rows.append((_("value"), dot.VALUE_COLOR, ON_TOP, _("what the wire carries forward")))
     if c.gradients:
-        rows.append(("gradient", dot.GRADIENT_COLOR, "beneath" if values else "",
-                     f"what it carries back: ∂{out}/∂(the node it enters) · its local partial"))
+        rows.append((_("gradient"), dot.GRADIENT_COLOR, BENEATH if values else "",
+                     _("what it carries back: ∂{out}/∂(the node it enters) · its local "
+                       "partial").format(out=out)))
     if c.partials:
         rows.append(("∂·/∂·", dot.PARTIAL_COLOR, "",
-                     "its local partial: ∂(the node it enters)/∂(the node it leaves)"))
+                     _("its local partial: ∂(the node it enters)/∂(the node it leaves)")))
     if c.gradients and any(c.is_fork(n) for n in c.G):
-        rows.append(("forks add", "", "",
-                     "a node feeding several wires gets the sum of their gradients"))
+        rows.append((_("forks add"), "", "",
+                     _("a node feeding several wires gets the sum of their gradients")))
     return rows
+
+
+ON_TOP, BENEATH = "on top", "beneath"  # where on a wire (translated when shown)
 
 
 def _colour_legend(c: Circuit) -> str | None:
@@ -390,14 +395,15 @@ def _colour_legend(c: Circuit) -> str | None:
     if not rows:
         return None
     if c.html:
-        return dot.legend_table([[(", ".join(filter(None, [key, where])),
+        shown = {ON_TOP: _("on top"), BENEATH: _("beneath"), "": ""}
+        return dot.legend_table([[(", ".join(filter(None, [key, shown[where]])),
                                    colour or dot.GRADIENT_COLOR), (what, None)]
                                  for key, colour, where, what in rows])
-    words = {dot.VALUE_COLOR: "green", dot.GRADIENT_COLOR: "red", dot.PARTIAL_COLOR: "purple",
-             "": ""}
+    words = {dot.VALUE_COLOR: _("green"), dot.GRADIENT_COLOR: _("red"),
+             dot.PARTIAL_COLOR: _("purple"), "": ""}
     if c.values and c.ev is not None:
-        words[dot.PARTIAL_COLOR] = "green, under the value"
-    places = {"on top": "", "beneath": "at the wire's tail"}
+        words[dot.PARTIAL_COLOR] = _("green, under the value")
+    places = {ON_TOP: "", BENEATH: _("at the wire's tail")}
     lines = []
     for key, colour, where, what in rows:
         note = ", ".join(filter(None, [words[colour], places.get(where, where)]))
@@ -411,7 +417,7 @@ def _path_entries(c: Circuit) -> tuple[list[dict], dict | None]:
     products = [path_product(c, p) for p in c.paths]
     values = [v for _, v in products]
     parts = shares(values) if c.ev is not None else [None] * len(products)
-    entries = [{"colour": dot.path_color(i), "name": f"path {i + 1}",
+    entries = [{"colour": dot.path_color(i), "name": _("path {i}").format(i=i + 1),
                 "route": " → ".join(c.label(n) for n in p), "product": text,
                 "value": "" if value is None else f"= {printing.number(value)}",
                 "share": "" if c.ev is None else percent(share)}
@@ -430,23 +436,25 @@ def _path_legend(c: Circuit) -> str:
         keys = ("name", "route", "product", "value", "share")
         rows = [[(e[k], e["colour"]) for k in keys if e[k]] for e in entries]
         if total:
-            rows.append([("sum", None), ("", None), ("", None), (total["value"], None),
+            rows.append([(_("sum"), None), ("", None), ("", None), (total["value"], None),
                          (total["share"], None)])
         return dot.legend_table(rows, title=title)
     lines = [f"{_COLOR_NAMES[e['colour']]}, {e['name']}: {e['route']}:  {e['product']} "
              f"{e['value']}" + (f"  ({e['share']})" if e["share"] else "") for e in entries]
     if total:
-        lines.append(f"sum {total['value']}  ({total['share']})")
+        lines.append(_("sum {value}  ({share})").format(value=total["value"],
+                                                         share=total["share"]))
     return dot.plain_label([title, *lines], left=True)
 
 
 def _paths_title(c: Circuit) -> str:
     total, listed = c.d.path_counts.get(c.wrt, len(c.paths)), len(c.paths)
-    plural = "" if total == 1 else "s"
-    shown = "" if listed == total else f" ({listed} shown)"
+    paths = ngettext("{n} path", "{n} paths", total).format(n=total)
+    if listed != total:
+        paths += " " + _("({n} shown)").format(n=listed)
     value = f" = {adjoint_text(c, c.wrt)}" if c.ev is not None else ""
-    return (f"{d_text(c.d, c.wrt)}{value}: {total} path{plural}{shown}, "
-            "each the product of its local partials")
+    return _("{grad}{value}: {paths}, each the product of its local partials").format(
+        grad=d_text(c.d, c.wrt), value=value, paths=paths)
 
 
 def _legend(g: graphviz.Digraph, c: Circuit) -> None:

@@ -55,6 +55,7 @@ import networkx as nx
 from .. import ops, printing
 from ..errors import RenderError
 from ..graph import label
+from ..i18n import _
 from . import dot
 
 DIGITS = 4  # significant digits of a number in the picture (the text report has six)
@@ -132,7 +133,7 @@ class Network:
         sample's copy of the network shares the weights."""
         count: dict[str, int] = {}
         for n in self.neurons:
-            for p in [*(w for w, _ in n.weights), *([n.bias] if n.bias else [])]:
+            for p in [*(w for w, _z in n.weights), *([n.bias] if n.bias else [])]:
                 count[p] = count.get(p, 0) + 1
         return count
 
@@ -208,7 +209,7 @@ def _layers(G: nx.DiGraph, neurons: dict[str, Neuron]) -> dict[str, int] | None:
         if z not in neurons:
             continue
         below = set()
-        for _, src in neurons[z].weights:
+        for _w, src in neurons[z].weights:
             if src in owner and owner[src] in layer:
                 below.add(layer[owner[src]])
             elif G.nodes[src]["kind"] in ("input", "const"):
@@ -452,7 +453,7 @@ def _beneath_loss(g: graphviz.Digraph, v: _View, rows: list[tuple[str, list[Row]
         for n, lines, cls in rows:
             c.node(n, v.label(lines), shape="plaintext", height="0", margin="0.03",
                    fontsize="10", fontcolor=lines[0][1] or dot.INK, **{"class": cls})
-    for n, _, _ in rows:
+    for n, _text, _kind in rows:
         g.edge(anchor, n, style="invis", weight="0", **{"class": "layout"})
 
 
@@ -480,10 +481,11 @@ def _key(v: _View) -> list[tuple[str, list[Row], str]]:
         return []
     what = f"∂{v.loss}/∂w" if v.view == "backward" else "w"
     rows = [("▬▬  " + what + " > 0", POSITIVE), ("▬▬  " + what + " < 0", NEGATIVE),
-            (f"width ∝ |{what}|", GREY)]
+            (_("width ∝ |{what}|").format(what=what), GREY)]
     if v.html:
-        rows += [("values (forward)", dot.VALUE_COLOR)] if v.forward else []
-        rows += [(f"gradients ∂{v.loss}/∂·", dot.GRADIENT_COLOR)] if v.backward else []
+        rows += [(_("values (forward)"), dot.VALUE_COLOR)] if v.forward else []
+        rows += [(_("gradients ∂{loss}/∂·").format(loss=v.loss),
+                  dot.GRADIENT_COLOR)] if v.backward else []
     return [(dot.fresh_id(f"key_{k}", v.G), [row], "legend") for k, row in enumerate(rows)]
 
 

@@ -32,16 +32,17 @@ import sympy
 
 from ...errors import GraphError
 from ...graph import add_leaf
+from ...i18n import N_, _
 from ...plan import Plan
 from .builder import Builder, Refused, as_array, is_node, shape_text
 
 #: Why a tensor is a constant, as the report says it.
-REASONS = {
-    "no_grad": "computed under torch.no_grad()",
-    "inference_mode": "computed under torch.inference_mode()",
-    "detach": "detached with .detach()",
-    "data": "read through .data, which is detached",
-    "requires_grad_": "marked requires_grad_(False)",
+REASONS = {  # in English in the JSON; the report translates them (N_ marks them for Babel)
+    "no_grad": N_("computed under torch.no_grad()"),
+    "inference_mode": N_("computed under torch.inference_mode()"),
+    "detach": N_("detached with .detach()"),
+    "data": N_("read through .data, which is detached"),
+    "requires_grad_": N_("marked requires_grad_(False)"),
 }
 
 
@@ -116,9 +117,11 @@ def sentence(r: dict) -> str:
     flows through it); c (2) is a constant here
     """
     where = math_text(r["code"]) if r["code"] else r["name"]
-    line = f"line {r['line']}; " if r["line"] else ""
-    return (f"the graph was cut at {where} ({line}{r['reason']}: no gradient flows through "
-            f"it); {r['name']} ({shape_text(r['shape'])}) is a constant here")
+    line = _("line {line}; ").format(line=r["line"]) if r["line"] else ""
+    return _("the graph was cut at {where} ({line}{reason}: no gradient flows through it); "
+             "{name} ({shape}) is a constant here").format(
+        where=where, line=line, reason=_(r["reason"]), name=r["name"],
+        shape=shape_text(r["shape"]))
 
 
 def math_text(code: str) -> str:

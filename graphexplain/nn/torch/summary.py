@@ -15,6 +15,7 @@ from __future__ import annotations
 import networkx as nx
 
 from ...graph import label
+from ...i18n import _
 from ...report import expr_text, json_num, num
 from ...verify import Check
 from .builder import is_node, shape_text
@@ -24,19 +25,22 @@ from .jacobian import JACOBIAN_MAX, Jacobian
 
 def header_lines(info: dict, cuts: list[dict]) -> list[str]:
     """The model's header: what was traced, its parameters, inputs, target, loss and cuts."""
-    rows = [f"Model {info['name']}, traced with torch.fx; one node per tensor element"]
+    rows = [_("Model {name}, traced with torch.fx; one node per tensor element").format(
+        name=info["name"])]
     if info["parameters"]:
-        rows.append("  parameters: " + ", ".join(f"{n} ({shape_text(s)})"
-                                                 for n, s in info["parameters"].items()))
+        rows.append(_("  parameters: {list}").format(list=", ".join(
+            f"{n} ({shape_text(s)})" for n, s in info["parameters"].items())))
     for n, (shape, grad) in info["inputs"].items():
-        rows.append(f"  input {n} ({shape_text(shape)})" + ("" if grad else ", no grad"))
+        rows.append((_("  input {name} ({shape})") if grad else
+                     _("  input {name} ({shape}), no grad")).format(name=n,
+                                                                     shape=shape_text(shape)))
     if "target" in info:
-        rows.append(f"  target y ({shape_text(info['target'])}), no grad")
+        rows.append(_("  target y ({shape}), no grad").format(shape=shape_text(info["target"])))
     if info["constants"]:
-        rows.append("  constants: " + ", ".join(f"{n} ({shape_text(s)})"
-                                                for n, s in info["constants"].items()))
+        rows.append(_("  constants: {list}").format(list=", ".join(
+            f"{n} ({shape_text(s)})" for n, s in info["constants"].items())))
     if "loss" in info:
-        rows.append(f"  loss: {info['loss']}")
+        rows.append(_("  loss: {loss}").format(loss=info["loss"]))
     return rows + cut_lines(cuts)
 
 
@@ -48,11 +52,16 @@ def cut_lines(cuts: list[dict]) -> list[str]:
 
 def module_line(c: Check) -> str:
     """The verification line for the model's own autograd."""
-    what = "module autograd (the model itself, float64)"
+    what = _("module autograd (the model itself, float64)")
     if c.ok is None:
-        return f"  {what}: nothing comparable"
-    verdict = "agrees" if c.ok else f"DISAGREES, first at {c.first_mismatch}"
-    return f"  {what}: {verdict} on {c.compared} gradients, max abs error {num(c.max_abs_error)}"
+        return _("  {what}: nothing comparable").format(what=what)
+    if c.ok:
+        line = _("  {what}: agrees on {n} gradients, max abs error {error}")
+    else:
+        line = _("  {what}: DISAGREES, first at {first}, on {n} gradients, max abs error "
+                 "{error}")
+    return line.format(what=what, n=c.compared, error=num(c.max_abs_error),
+                       first=c.first_mismatch)
 
 
 def model_dict(info: dict, cuts: list[dict]) -> dict:
@@ -86,17 +95,17 @@ def vector_lines(G: nx.DiGraph, outputs, v, vjp: dict[str, float],
                  jac: Jacobian | None) -> list[str]:
     """backward(gradient=v) as Jᵀv: v, the products, and the Jacobian when it is small."""
     out_labels = [handle_label(G, h) for h in outputs.flat]
-    rows = ["Vector output: backward(gradient=v) is the vector-Jacobian product Jᵀv",
-            f"  the output has shape {tuple(outputs.shape)}; with v of that shape, "
-            "vjp = Σₖ vₖ·outₖ is one number,",
-            "  and ∂vjp/∂xᵢ = Σₖ vₖ·∂outₖ/∂xᵢ = (Jᵀv)ᵢ: these are the gradients above",
+    rows = [_("Vector output: backward(gradient=v) is the vector-Jacobian product Jᵀv"),
+            _("  the output has shape {shape}; with v of that shape, vjp = Σₖ vₖ·outₖ is one "
+              "number,").format(shape=tuple(outputs.shape)),
+            _("  and ∂vjp/∂xᵢ = Σₖ vₖ·∂outₖ/∂xᵢ = (Jᵀv)ᵢ: these are the gradients above"),
             "  v = " + ", ".join(f"{lab}: {num(float(x))}" for lab, x in
                                  zip(out_labels, v.flatten(), strict=True)),
             "  Jᵀv = " + ", ".join(f"{label(G, x)}: {num(g)}" for x, g in vjp.items())]
     if jac is None:
-        return [*rows, f"  (the Jacobian is shown for at most {JACOBIAN_MAX} outputs × "
-                       f"{JACOBIAN_MAX} inputs)"]
-    rows += ["", "Jacobian J[k, i] = ∂outₖ/∂xᵢ (rows: outputs, columns: inputs)"]
+        return [*rows, _("  (the Jacobian is shown for at most {n} outputs × {n} "
+                         "inputs)").format(n=JACOBIAN_MAX)]
+    rows += ["", _("Jacobian J[k, i] = ∂outₖ/∂xᵢ (rows: outputs, columns: inputs)")]
     return rows + table(out_labels, [label(G, x) for x in jac.leaves], jac.values)
 
 
