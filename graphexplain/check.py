@@ -29,7 +29,7 @@ import sympy
 
 from . import printing
 from .claims import Claim, ClaimError, read_claim
-from .derive import Derivation, leaf_expressions
+from .derive import Derivation, leaf_expressions, to_leaf_names
 from .diagnosis import Diagnosis, diagnose, scale, value_at
 from .errors import GraphExplainError
 from .evaluate import Evaluation, evaluate
@@ -116,18 +116,13 @@ def symbolic_zero(diff: sympy.Expr) -> bool:
 
 
 def _in_leaves(d: Derivation, expr: sympy.Expr) -> sympy.Expr | None:
-    """The expression in the leaves' names, or None when a node's expression is too large."""
+    """The expression in the leaves' names, or None when it would be too large."""
     from .report import _per_derivation  # once per derivation, shared by its claims
 
+    budget = 20 * d.limits.max_formula_ops
     exprs = _per_derivation(d, "check-leaf-exprs", lambda: leaf_expressions(
-        d.graph, d.order, 20 * d.limits.max_formula_ops))
-    subs = {}
-    for s in expr.free_symbols:
-        e = exprs.get(s.name)
-        if e is None:
-            return None
-        subs[s] = e
-    return expr.xreplace(subs)
+        d.graph, d.order, budget))
+    return to_leaf_names(expr, exprs, budget)
 
 
 def judge(d: Derivation, claim: Claim, evs: Sequence[Evaluation]) -> Verdict:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from .cli_options import add_common, check_out, emit, parse_point, read_program
+from .cli_options import UsageError, add_common, check_out, emit, parse_point, read_program
 from .limits import DEFAULT, time_budget
 
 HELP = "check hand-derived gradients, e.g. graphexplain check 'J(a,b,c) = 3(a+bc)' " \
@@ -72,8 +72,6 @@ def run_claims(expl, args) -> int:
 
     samples = getattr(args, "samples", None)
     if samples is not None and not 0 <= samples <= 100:
-        from .cli_options import UsageError
-
         raise UsageError("--samples takes 0 … 100 points")
     verdicts = check.check_claims(expl, args.claim,
                                   check.SAMPLES if samples is None else samples)

@@ -384,7 +384,42 @@ def sympy_str(expr: sympy.Basic, order: str | None = None) -> str:
     return printer.doprint(expr)
 
 
-class TextPrinter(StrPrinter):
+class SignedTerms:
+    """Sums and products as the text and LaTeX printers both write them (a mixin before the
+    printer's class): a subtracted term by its magnitude after a minus, a sum inside a sum
+    grouped, a quotient for negative powers. A printer gives its minus signs
+    (``LEADING_MINUS``, ``MINUS_BETWEEN``), its grouping (``_grouped``) and ``_quotient``;
+    the MathML printer, which builds nodes, shares only ``_magnitude``."""
+
+    LEADING_MINUS = MINUS_BETWEEN = ""
+
+    def _grouped(self, text: str) -> str:
+        raise NotImplementedError
+
+    def _print_Add(self, expr, order=None):
+        out = []
+        for i, (subtracted, term) in enumerate(sum_terms(self, expr)):
+            text = self._magnitude(term) if subtracted else self._print(term)
+            if term.is_Add:
+                text = self._grouped(text)
+            sign = (self.LEADING_MINUS if subtracted else "") if i == 0 else (
+                self.MINUS_BETWEEN if subtracted else " + ")
+            out.append(sign + text)
+        return "".join(out)
+
+    def _magnitude(self, term):
+        """A subtracted term without its sign."""
+        if term.is_Number:
+            return self._print(-term)
+        _negative, above, below = product_parts(term)
+        return self._quotient(above, below)
+
+    def _print_Mul(self, expr):
+        negative, above, below = product_parts(expr, self.order == "none")
+        return (self.LEADING_MINUS if negative else "") + self._quotient(above, below)
+
+
+class TextPrinter(SignedTerms, StrPrinter):
     """Unicode text for people (see the module docstring for the choices)."""
 
     _default_settings: ClassVar[dict] = {**StrPrinter._default_settings, "labels": {},
@@ -424,28 +459,11 @@ class TextPrinter(StrPrinter):
     def _print_ImaginaryUnit(self, expr):
         return "i"
 
-    # sums, products, powers
-    def _print_Add(self, expr, order=None):
-        out = []
-        for i, (subtracted, term) in enumerate(sum_terms(self, expr)):
-            text = self._magnitude(term) if subtracted else self._print(term)
-            if term.is_Add:
-                text = f"({text})"
-            sign = (MINUS if subtracted else "") if i == 0 else (f" {MINUS} " if subtracted
-                                                                  else " + ")
-            out.append(sign + text)
-        return "".join(out)
+    # sums, products (SignedTerms), powers
+    LEADING_MINUS, MINUS_BETWEEN = MINUS, f" {MINUS} "
 
-    def _magnitude(self, term):
-        """A subtracted term without its sign."""
-        if term.is_Number:
-            return self._print(-term)
-        _negative, above, below = product_parts(term)
-        return self._quotient(above, below)
-
-    def _print_Mul(self, expr):
-        negative, above, below = product_parts(expr, self.order == "none")
-        return (MINUS if negative else "") + self._quotient(above, below)
+    def _grouped(self, text: str) -> str:
+        return f"({text})"
 
     def _quotient(self, above, below):
         top = "·".join(self.parenthesize(f, PRECEDENCE["Mul"], strict=False) for f in above)
@@ -648,7 +666,7 @@ def _latex_stem(stem: str) -> str:
     return stem if len(stem) == 1 else r"\mathrm{%s}" % stem.translate(_LATEX_ESCAPES)
 
 
-class LaTeXPrinter(LatexPrinter):
+class LaTeXPrinter(SignedTerms, LatexPrinter):
     """LaTeX making the text printer's choices (``3 \\cdot c``, cases, σ, labels)."""
 
     _default_settings: ClassVar[dict] = {**LatexPrinter._default_settings, "labels": {},
@@ -674,25 +692,10 @@ class LaTeXPrinter(LatexPrinter):
         body = mantissa if power is None else rf"{mantissa} \times 10^{{{power}}}"
         return ("-" if x < 0 else "") + body
 
-    def _print_Add(self, expr, order=None):
-        out = []
-        for i, (subtracted, term) in enumerate(sum_terms(self, expr)):
-            tex = self._magnitude(term) if subtracted else self._print(term)
-            if term.is_Add:
-                tex = rf"\left({tex}\right)"
-            sign = ("- " if subtracted else "") if i == 0 else (" - " if subtracted else " + ")
-            out.append(sign + tex)
-        return "".join(out)
+    LEADING_MINUS, MINUS_BETWEEN = "- ", " - "  # sums and products: SignedTerms
 
-    def _magnitude(self, term):
-        if term.is_Number:
-            return self._print(-term)
-        _negative, above, below = product_parts(term)
-        return self._quotient(above, below)
-
-    def _print_Mul(self, expr):
-        negative, above, below = product_parts(expr, self.order == "none")
-        return ("- " if negative else "") + self._quotient(above, below)
+    def _grouped(self, text: str) -> str:
+        return rf"\left({text}\right)"
 
     def _factor(self, f):
         tex = self._print(f)
@@ -788,7 +791,7 @@ def latex(expr: sympy.Expr, labels: dict[str, str] | None = None,
 # --- MathML (presentation) ----------------------------------------------------------------------
 
 
-class MathMLPrinter(MathMLPresentationPrinter):
+class MathMLPrinter(SignedTerms, MathMLPresentationPrinter):
     """Presentation MathML making the text printer's choices."""
 
     _default_settings: ClassVar[dict] = {**MathMLPresentationPrinter._default_settings,
@@ -856,13 +859,7 @@ class MathMLPrinter(MathMLPresentationPrinter):
             row.appendChild(self._fenced(node) if term.is_Add else node)
         return row
 
-    def _magnitude(self, term):
-        if term.is_Number:
-            return self._print(-term)
-        _negative, above, below = product_parts(term)
-        return self._quotient(above, below)
-
-    def _print_Mul(self, expr):
+    def _print_Mul(self, expr):  # a DOM node, so its own sign (the magnitude is shared)
         negative, above, below = product_parts(expr, self.order == "none")
         node = self._quotient(above, below)
         return self._row(self._mo(MINUS), node) if negative else node

@@ -11,6 +11,11 @@ FOLDER: Path | None = None  # set by the pytest plugin's --graphexplain-artifact
 MAX_DRAWN = 32  # diagrams per failure
 
 
+def file_name(text: str, keep: str = "-.") -> str:
+    """``text`` as a file name: letters and digits kept (and ``keep``), the rest ``_``."""
+    return "".join(ch if ch.isalnum() or ch in keep else "_" for ch in text)
+
+
 def folder(test: str | None = None) -> Path:
     """Where a test's diagrams go: a folder per test (pytest names the running test in
     ``PYTEST_CURRENT_TEST``), which the plugin removes again when the test passes."""
@@ -18,7 +23,7 @@ def folder(test: str | None = None) -> Path:
 
     if test is None:
         test = os.environ.get("PYTEST_CURRENT_TEST", "graphexplain").rsplit(" ", 1)[0]
-    return FOLDER / "".join(ch if ch.isalnum() or ch in "-." else "_" for ch in test)
+    return FOLDER / file_name(test)
 
 
 def draw(expl, wrong: list) -> list[str]:
@@ -30,8 +35,7 @@ def draw(expl, wrong: list) -> list[str]:
     if len(wrong) > MAX_DRAWN:
         lines.append(f"  (the first {MAX_DRAWN} of {len(wrong)} are drawn)")
     for w in wrong[:MAX_DRAWN]:
-        safe = "".join(ch if ch.isalnum() else "_" for ch in label(expl.graph, w.node))
-        path = where / f"{expl.output}_d{safe}.svg"
+        path = where / f"{expl.output}_d{file_name(label(expl.graph, w.node), keep='')}.svg"
         try:
             expl.render(path, view="paths", wrt=w.node)
             lines.append(f"  drawn: {path}")

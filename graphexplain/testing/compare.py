@@ -16,6 +16,8 @@ from ..check import truth_text
 from ..diagnosis import Diagnosis, diagnose, path_product_text, path_text, paths
 from ..evaluate import Evaluation
 from ..graph import label, resolve, resolve_point
+from ..printing import number
+from ..verify import close
 from . import artifacts
 
 LAYOUTS = ("torch", "seed")
@@ -109,17 +111,14 @@ def _entry_label(G, key: str, index: tuple, ndim: int, layout: str) -> str:
 # --- comparing ------------------------------------------------------------------------------------
 
 
-def _close(a: float, b: float, rtol: float, atol: float) -> bool:
-    return math.isfinite(a) and abs(a - b) <= atol + rtol * max(abs(a), abs(b))
-
-
 def compare(expl, evs: Sequence[Evaluation], got: Mapping[str, list[float]], rtol: float,
              atol: float) -> list[Wrong]:
     wrong = []
     d = expl.derivation
     for node, values in got.items():
         expected = [ev.adjoints.get(node, 0.0) for ev in evs]
-        if not all(_close(g, e, rtol, atol) for g, e in zip(values, expected)):
+        if not all(math.isfinite(g) and close(g, e, rtol, atol)
+                   for g, e in zip(values, expected)):
             wrong.append(Wrong(node, values, expected, diagnose(
                 d, node, values, evs, rtol=max(rtol, 1e-9), from_loop=True)))
     return wrong
@@ -137,8 +136,8 @@ def message(expl, wrong: list[Wrong], total: int, evs: Sequence[Evaluation],
         lines.append(f"  every one: {wrong[0].diagnosis.message.split(':')[0]}")
     for w in wrong:
         name = label(G, w.node)
-        lines.append(f"  ∂{out}/∂{name}: got {num(w.got[0])}, expected {num(w.expected[0])}"
-                     f" = {truth_text(d, w.node)}")
+        lines.append(f"  ∂{out}/∂{name}: got {number(w.got[0])}, expected "
+                     f"{number(w.expected[0])} = {truth_text(d, w.node)}")
         lines.append(f"      diagnosis: {w.diagnosis.message}")
         lines.extend(f"        {line}" for line in w.diagnosis.details)
         listed = paths(d, w.node)
@@ -154,18 +153,12 @@ def message(expl, wrong: list[Wrong], total: int, evs: Sequence[Evaluation],
     return "\n".join(lines)
 
 
-def num(x: float) -> str:
-    from ..printing import number
-
-    return number(x)
-
-
 def rounding_as_zero(a: np.ndarray, scale: np.ndarray) -> np.ndarray:
     """Float32 leftovers (1e-9 where the loop wrote 0) shown as the 0 they are."""
     return np.where(np.abs(a) <= 1e-6 * np.maximum(np.abs(scale), 1.0), 0.0, a)
 
 
 def show(a: np.ndarray) -> str:
-    values = [num(float(v)) for v in np.asarray(a).flat]
+    values = [number(float(v)) for v in np.asarray(a).flat]
     return values[0] if len(values) == 1 else "[" + ", ".join(values[:6]) + \
         (", …]" if len(values) > 6 else "]")

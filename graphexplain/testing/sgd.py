@@ -10,8 +10,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..evaluate import evaluate
+from ..printing import number
 from .autograd import parameter_names, positional
-from .compare import GradientMismatch, num, rounding_as_zero, show
+from .compare import GradientMismatch, rounding_as_zero, show
 
 # --- training steps -------------------------------------------------------------------------------
 
@@ -134,8 +135,8 @@ def _scaled_update(r: SGDCheck, lr: float) -> list[str] | None:
     if abs(k + 1) < 1e-3:
         return ["  cause: gradient ascent: each update added lr·∂L/∂w (w + lr·w.grad); "
                 "descent subtracts it, w ← w − lr·∂L/∂w"]
-    return [f"  cause: every update was {num(k)} × lr·∂L/∂w: the loop's learning rate is "
-            f"{num(k * lr)}, not lr = {lr:g} (or its gradient is scaled by {num(k)})"]
+    return [f"  cause: every update was {number(k)} × lr·∂L/∂w: the loop's learning rate is "
+            f"{number(k * lr)}, not lr = {lr:g} (or its gradient is scaled by {number(k)})"]
 
 
 def _accumulation(r: SGDCheck, expl, leaves, lr, rtol) -> list[str] | None:
