@@ -21,7 +21,9 @@ both see the same load. Ratios, not seconds, are the targets (the machine is sha
   pass`` and ``import sympy, networkx`` (the start-up floor, reported), and their imports
   (no torch).
 
-Peak RSS of every command is reported (``resource.getrusage`` of the child).
+Peak RSS of every command is reported (``resource.getrusage`` of the child). The package is
+byte-compiled first, as an installed package is (``scripts/setup`` does the same): otherwise,
+where ``PYTHONDONTWRITEBYTECODE`` is set, every command would compile our modules again.
 """
 
 from __future__ import annotations
@@ -139,7 +141,15 @@ def alternate(name, ours, base, target, baseline, rounds) -> Row:
     return Row(name, times_ours, times_base, rss, target, baseline)
 
 
+def byte_compile() -> None:
+    """Compile the package's modules, as pip does when it installs one."""
+    package = HERE.parent / "graphexplain"
+    subprocess.run([PY, "-m", "compileall", "-q", str(package)], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
 def rows(rounds: int, folder: Path) -> list[Row]:
+    byte_compile()
     floor = ([PY, "-c", "import sympy, networkx, torch"],)
     bare_mlp = ([PY, "-c", BARE_MLP.format(here=str(HERE))],)
     products = folder / "products.txt"

@@ -9,6 +9,7 @@ draws itself, and shows itself in Jupyter.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,12 +19,13 @@ import sympy
 from . import report
 from .derive import Derivation, derive
 from .errors import PointError
-from .evaluate import Evaluation, evaluate
 from .graph import build, complete_point
 from .limits import DEFAULT, Limits
 from .parse import parse
-from .verify import Verification
-from .verify import verify as run_checks
+
+if TYPE_CHECKING:  # numpy is imported where a point is evaluated, not by a symbolic run
+    from .evaluate import Evaluation
+    from .verify import Verification
 
 
 @dataclass
@@ -105,6 +107,8 @@ class Explanation:
         if self.evaluation is None:
             raise PointError("verification needs a point: give values for the inputs (at=…)")
         if self.verification is None:
+            from .verify import verify as run_checks
+
             self.verification = run_checks(self.graph, self.output, self.evaluation,
                                            self.use_torch, self.h)
         return self.verification
@@ -209,7 +213,11 @@ def explain_graph(G: nx.DiGraph, at: Mapping[str, float] | None = None, *,
     the central differences (default: ε^(1/3)·max(1, |w|) per input w)."""
     d = derive(G, output, limits)
     at = complete_point(G, at)  # labels as names (w1[1,2]=0.5), and the program's defaults
-    ev = evaluate(G, d.output, at) if at is not None else None
+    ev = None
+    if at is not None:
+        from .evaluate import evaluate
+
+        ev = evaluate(G, d.output, at)
     expl = Explanation(d, ev, None, source, use_torch, h)
     if ev is not None and verify:
         expl.verify()

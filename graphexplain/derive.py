@@ -70,11 +70,16 @@ class Derivation:
     path_counts: dict[str, int]
     paths: Mapping[str, list[list[str]]]
     limits: Limits = field(default=DEFAULT, repr=False)
+    #: what the reports work out once per derivation (labels, printed expressions): a
+    #: report names each node and prints each local partial several times
+    memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def leaves(self) -> list[str]:
         """The leaves that get a gradient."""
-        return grad_leaves(self.graph)
+        if "leaves" not in self.memo:
+            self.memo["leaves"] = grad_leaves(self.graph)
+        return self.memo["leaves"]
 
     def local(self, u: str, v: str) -> sympy.Expr:
         """The local partial ∂v/∂u on the edge u → v."""
@@ -142,7 +147,9 @@ def adjoint_sweep(G: nx.DiGraph, output: str, order: list[str] | None = None,
         contributions[v] = terms
         refs = {s: chain[s] if size[s] <= max_size else adjoint_symbol(G, output, s)
                 for s, _ in terms}
-        chain[v] = sympy.Add(*(_times(refs[s], local) for s, local in terms))
+        products = [_times(refs[s], local) for s, local in terms]
+        # one successor (no fork): the product itself, without sympy's Add of one term
+        chain[v] = products[0] if len(products) == 1 else sympy.Add(*products)
         size[v] = 1 + sum(2 + min(size[s], max_size + 1) + _size(local) for s, local in terms)
     return chain, contributions, GradientProgram(G, output, contributions)
 
@@ -194,6 +201,10 @@ def stable_order(G: nx.DiGraph) -> list[str]:
     """A topological order that keeps insertion order among independent nodes, so reports
     list x[0,0], x[1,0], … as they were built."""
     index = {n: i for i, n in enumerate(G.nodes)}
+    if all(index[u] < index[v] for u, v in G.edges):
+        # every node was added after its arguments (graph.add_op requires it): insertion
+        # order is then the lexicographic topological order itself, found in O(E)
+        return list(G.nodes)
     return list(nx.lexicographical_topological_sort(G, key=index.__getitem__))
 
 

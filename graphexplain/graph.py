@@ -131,7 +131,10 @@ def op_nodes(G: nx.DiGraph) -> list[str]:
 
 
 def label(G: nx.DiGraph, n: str) -> str:
-    return G.nodes[n].get("label", n)
+    """The node's display name (``w1[1,2]`` for ``w1_1_2``). Reads networkx's node-attribute
+    dict directly: a report asks for labels hundreds of thousands of times, and ``G.nodes[n]``
+    builds a view each time."""
+    return G._node[n].get("label", n)
 
 
 def validate(G: nx.DiGraph) -> nx.DiGraph:

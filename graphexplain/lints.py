@@ -36,7 +36,6 @@ import networkx as nx
 
 from .graph import label, leaves
 from .i18n import _, ngettext
-from .plan import plan_for
 from .printing import number
 
 SAMPLES = 16  # random points tried by the negative-loss lint
@@ -90,11 +89,17 @@ def check(G: nx.DiGraph, output: str | None = None, *, evaluation=None, spec=Non
     """
     output = output or G.graph["output"]
     values = _known_values(G, evaluation, spec if spec is not None else G.graph.get("mlp"))
-    notes = [*negative_loss(G, output, evaluation), *unused_inputs(G, output),
-             *weight_inputs(G), *_capped(target_range(G, output, values))]
+    upstream = _upstream(G, output)  # found once: three lints ask
+    notes = [*negative_loss(G, output, evaluation, upstream), *unused_inputs(G, output, upstream),
+             *weight_inputs(G), *_capped(target_range(G, output, values, upstream))]
     if descent is not None:
         notes += not_converged(G, output, descent)
     return notes
+
+
+def _upstream(G: nx.DiGraph, output: str) -> set[str]:
+    """The nodes the output depends on, itself included."""
+    return nx.ancestors(G, output) | {output}
 
 
 def to_text(notes: Iterable[Note]) -> str:
@@ -188,9 +193,9 @@ def _negated(G: nx.DiGraph, n: str) -> str | None:
     return named[0] if len(named) == 1 and numbers == [-1] else None
 
 
-def _log_of_probability(G: nx.DiGraph, output: str) -> bool:
+def _log_of_probability(G: nx.DiGraph, output: str, upstream: set[str] | None = None) -> bool:
     """Whether the output is built from log p, for a probability p."""
-    upstream = nx.ancestors(G, output) | {output}
+    upstream = _upstream(G, output) if upstream is None else upstream
     return any(G.nodes[n].get("op") == "log" and _is_probability(G, G.nodes[n]["args"][0])
                for n in upstream if isinstance(G.nodes[n].get("args", (None,))[0], str))
 
@@ -218,6 +223,8 @@ def _negative_value(G: nx.DiGraph, output: str, evaluation) -> tuple[float, dict
         return evaluation.values[output], evaluation.point
     if G.number_of_nodes() > MAX_SAMPLED_NODES or G.nodes[output].get("op") in LOSS_OPS:
         return None
+    from .plan import plan_for  # numpy: only when a sample is evaluated
+
     plan = plan_for(G)
     for point in _sample_points(G, SAMPLES):
         value = float(plan.forward(point)[plan.index[output]])
@@ -226,11 +233,12 @@ def _negative_value(G: nx.DiGraph, output: str, evaluation) -> tuple[float, dict
     return None
 
 
-def negative_loss(G: nx.DiGraph, output: str, evaluation=None) -> list[Note]:
+def negative_loss(G: nx.DiGraph, output: str, evaluation=None,
+                  upstream: set[str] | None = None) -> list[Note]:
     """A loss that can be negative: named like a loss, or a cross-entropy-like log p."""
     if G.nodes[output]["kind"] != "op" or _matches(_LIKELIHOOD, G, output):
         return []
-    cross_entropy = _log_of_probability(G, output)
+    cross_entropy = _log_of_probability(G, output, upstream)
     if not (cross_entropy or _named_like_a_loss(G, output)):
         return []
     found = _negative_value(G, output, evaluation)
@@ -255,9 +263,9 @@ def negative_loss(G: nx.DiGraph, output: str, evaluation=None) -> list[Note]:
 # --- inputs that nothing uses, and weights on the wrong neuron ---------------------------------
 
 
-def unused_inputs(G: nx.DiGraph, output: str) -> list[Note]:
+def unused_inputs(G: nx.DiGraph, output: str, upstream: set[str] | None = None) -> list[Note]:
     """Leaves with no path to the output: declared or drawn, but their gradient is 0."""
-    used = nx.ancestors(G, output) | {output}
+    used = _upstream(G, output) if upstream is None else upstream
     unused = [n for n in leaves(G) if n not in used]
     if not unused:
         return []
@@ -305,8 +313,8 @@ def _where(G: nx.DiGraph, v: str) -> str:
 def weight_inputs(G: nx.DiGraph) -> list[Note]:
     """w_n[i,j] is the weight from neuron i: w1[i,j] must multiply x_i, and the weights
     into one neuron j must each multiply a different neuron of the layer before."""
-    notes, flagged = [], set()
-    for v, (n, i, j), a in _products(G):
+    notes, flagged, products = [], set(), _products(G)
+    for v, (n, i, j), a in products:
         m = _INPUT.fullmatch(a) or _INPUT.fullmatch(label(G, a))
         if n == 1 and m and int(m.group(1)) != i:
             w = label(G, next(u for u in G.predecessors(v) if _weight(G, u) == (n, i, j)))
@@ -316,7 +324,7 @@ def weight_inputs(G: nx.DiGraph) -> list[Note]:
                 "neuron j, so {w} belongs with x{i}: did you mean {w}·x{i}?").format(
                     w=w, a=label(G, a), where=_where(G, v), n=n, i=i), v))
     into = defaultdict(set)
-    for _v, (n, i, j), a in _products(G):
+    for _v, (n, i, j), a in products:
         into[n, j, a].add(i)
     for (n, j, a), rows in sorted(into.items()):
         if len(rows) > 1 and (n, j, a) not in flagged:
@@ -494,9 +502,10 @@ def _residuals(G: nx.DiGraph) -> Iterable[tuple[str, str, object]]:
                 yield v, p, y
 
 
-def target_range(G: nx.DiGraph, output: str, values: Mapping[str, float]) -> list[Note]:
+def target_range(G: nx.DiGraph, output: str, values: Mapping[str, float],
+                 upstream: set[str] | None = None) -> list[Note]:
     """Outputs whose activation or loss can't match the target (needs the targets' values)."""
-    upstream = nx.ancestors(G, output) | {output}
+    upstream = _upstream(G, output) if upstream is None else upstream
     notes = []
     for n, op in G.nodes(data="op"):
         if op in LOSS_OPS and n in upstream:

@@ -222,7 +222,9 @@ class Op:
 
 def _others_product(i, args, out, params):
     """∂(a₀·a₁·…)/∂aᵢ = Π_{k≠i} a_k."""
-    return sympy.Mul(*(a for k, a in enumerate(args) if k != i))
+    others = [a for k, a in enumerate(args) if k != i]
+    # a·b (the common case): the other factor itself, without sympy's Mul of one argument
+    return others[0] if len(others) == 1 else sympy.Mul(*others)
 
 
 def _pow_partial(i, args, out, params):

@@ -19,6 +19,7 @@ import json
 import math
 import unicodedata
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -39,11 +40,13 @@ from .derive import (
     post_dominators,
     to_leaf_names,
 )
-from .evaluate import Evaluation
 from .graph import label, symbol
 from .i18n import N_, _, ngettext
 from .progress import track
-from .verify import Check, Verification
+
+if TYPE_CHECKING:  # annotations only: a symbolic report needs no numpy (evaluate, verify)
+    from .evaluate import Evaluation
+    from .verify import Check, Verification
 
 SCHEMA = "graphexplain/1"
 
@@ -98,11 +101,12 @@ def _labels(d: Derivation) -> dict[str, str]:
 def _shown(d: Derivation, expr: sympy.Expr, order: str | None, printer) -> str:
     """One printing of an expression per derivation (a report prints the same local partials
     and adjoints several times)."""
-    memo = _per_derivation(d, "shown", dict)
-    key = (printer, expr, order)
-    if key not in memo:
-        memo[key] = printer(expr, _labels(d), order)
-    return memo[key]
+    memo = _per_derivation(d, printer, dict)
+    key = (expr, order)
+    text = memo.get(key)
+    if text is None:
+        text = memo[key] = printer(expr, _labels(d), order)
+    return text
 
 
 def show(d: Derivation, expr: sympy.Expr | None, order: str | None = None) -> str | None:
@@ -140,24 +144,23 @@ def point_text(ev: Evaluation, G=None, shown: int = 8) -> str:
 
 
 def d_text(d: Derivation, n: str, of: str | None = None) -> str:
-    """``∂J/∂v`` with labels."""
-    G = d.graph
-    return f"∂{label(G, of or d.output)}/∂{label(G, n)}"
-
-
-_MEMO: dict[int, tuple] = {}
+    """``∂J/∂v`` with labels (made once per node: a report names each adjoint several
+    times)."""
+    memo = _per_derivation(d, "d-text", dict)
+    key = (n, of)
+    if key not in memo:
+        G = d.graph
+        memo[key] = f"∂{label(G, of or d.output)}/∂{label(G, n)}"
+    return memo[key]
 
 
 def _per_derivation(d: Derivation, key: str, make):
     """A value computed once per derivation (the printers ask for it once per expression)."""
-    entry = _MEMO.get(id(d))
-    if entry is None or entry[0] is not d:
-        if len(_MEMO) > 16:
-            _MEMO.clear()
-        entry = _MEMO[id(d)] = (d, {})
-    if key not in entry[1]:
-        entry[1][key] = make()
-    return entry[1][key]
+    memo = d.memo
+    value = memo.get(key)
+    if value is None:
+        value = memo[key] = make()
+    return value
 
 
 # --- numbers: the scale that tells rounding from a value ------------------------------------------
@@ -401,7 +404,7 @@ def text_costs(c: dict) -> str:
     width, digits = max(cells(r) for r, _k in rows), max(len(_count(k)) for _r, k in rows)
     head = ngettext("The cost of the {n} gradient (multiplications of local partials)",
                     "The cost of the {n} gradients (multiplications of local partials)", n)
-    return "\n".join([head.format(n=n),
+    return "\n".join([head.format(n=_count(n)),
                       *(f"  {ljust(r, width)}  {_count(k):>{digits}}" for r, k in rows)])
 
 

@@ -24,3 +24,20 @@ settings.register_profile("ci", derandomize=True, print_blob=True, deadline=None
 settings.register_profile("dev", derandomize=False, print_blob=True, deadline=None,
                           max_examples=100)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_sessionstart(session):
+    """Under mutation testing (``tests/mutation/run.sh``), mutmut runs each mutant's tests in
+    a process forked from one that already ran them unmutated. Forget what that process
+    cached: sympy's cache of evaluated functions (``sigmoid(2.0)`` worked out by the
+    unmutated ``eval``) and graphexplain's own ``lru_cache``s, so a mutant is really run."""
+    if "__mutmut_" not in os.environ.get("MUTANT_UNDER_TEST", ""):
+        return
+    from sympy.core.cache import clear_cache
+
+    clear_cache()
+    for name, module in list(sys.modules.items()):
+        if name.startswith("graphexplain") and module is not None:
+            for value in list(vars(module).values()):
+                if callable(getattr(value, "cache_clear", None)):
+                    value.cache_clear()

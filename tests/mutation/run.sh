@@ -16,14 +16,14 @@
 # For the whole suite's coverage of the package instead: SUITE=1 (slow: the full suite).
 #
 # Environment: WORK (scratch folder, default /tmp/graphexplain-mutation), JOBS (mutmut's
-# --max-children, default 1), NICE (default 19), KEEP=1 to reuse a previous WORK (mutmut then
+# --max-children, default 2), NICE (default 19), KEEP=1 to reuse a previous WORK (mutmut then
 # only runs the mutants it has no result for).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 PY="$ROOT/.venv/bin/python"
 WORK="${WORK:-/tmp/graphexplain-mutation}"
-JOBS="${JOBS:-1}"
+JOBS="${JOBS:-2}"
 NICE="${NICE:-19}"
 MODULES=("$@")
 [ ${#MODULES[@]} -eq 0 ] && MODULES=(ops parse graph derive evaluate verify)
@@ -74,13 +74,10 @@ also_copy = ["examples", "tests"]
 pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-x"]
 pytest_add_cli_args_test_selection = $(toml_list "${SELECTION[@]}")
 use_git_change_detection = false
-# Each mutant in a fresh interpreter forked from a server that has imported nothing of ours:
-# with mutmut's default (fork from the process that ran the suite), the op table built at
-# import and sympy's cache of already-evaluated functions (sigmoid(2.0), …) are the
-# unmutated ones, and such mutants "survive" without being tested. Slower (torch is imported
-# per mutant), but a survivor is a real one.
-process_isolation = "forkserver"
-forkserver_warmup = "none"
+# Each mutant runs in a process forked from the one that ran the tests unmutated (mutmut's
+# default, ~3 s a mutant; a fresh interpreter per mutant, "forkserver", costs ~10 s and times
+# out). tests/conftest.py clears sympy's cache and our lru_caches in each mutant's process,
+# so values the unmutated code worked out (sigmoid(2.0), …) are worked out again.
 timeout_multiplier = 5.0
 TOML
 
