@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import sympy
+from sympy.core.function import ArgumentIndexError
 
 
 def _torch():
@@ -99,7 +100,7 @@ class elu(sympy.Function):
     def fdiff(self, argindex=1):
         x, alpha = self.args
         if argindex != 1:
-            raise sympy.ArgumentIndexError(self, argindex)
+            raise ArgumentIndexError(self, argindex)
         return sympy.Piecewise((1, x > 0), (alpha * sympy.exp(x), True))
 
     def _latex(self, printer):
@@ -120,7 +121,7 @@ class leaky_relu(sympy.Function):
     def fdiff(self, argindex=1):
         x, slope = self.args
         if argindex != 1:
-            raise sympy.ArgumentIndexError(self, argindex)
+            raise ArgumentIndexError(self, argindex)
         return sympy.Piecewise((1, x > 0), (slope, True))
 
     def _latex(self, printer):
@@ -142,7 +143,7 @@ class maximum(sympy.Function):
     def fdiff(self, argindex=1):
         a, b = self.args
         if argindex not in (1, 2):
-            raise sympy.ArgumentIndexError(self, argindex)
+            raise ArgumentIndexError(self, argindex)
         mine, other = (a, b) if argindex == 1 else (b, a)
         return sympy.Heaviside(mine - other, sympy.S.Half)
 

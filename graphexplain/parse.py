@@ -30,10 +30,10 @@ import re
 import sys
 import unicodedata
 from bisect import bisect_right
-from itertools import repeat
 from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import repeat
 
 import sympy
 

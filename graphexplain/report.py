@@ -19,9 +19,9 @@ import json
 import math
 import unicodedata
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import networkx as nx
 import sympy

@@ -53,6 +53,22 @@ def test_no_verify_does_not_import_torch():
     assert out.stdout.strip() == "False"
 
 
+def test_a_symbolic_explanation_imports_neither_torch_nor_numpy():
+    """Without a point nothing is evaluated: the command line's symbolic run starts faster
+    without numpy (issue 12), and every report still prints."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from graphexplain.cli import main; "
+            "main(['explain', 'J(a,b,c) = 3(a+bc)', '--format', 'json']); "
+            "main(['explain', 'J(a,b,c) = 3(a+bc)']); "
+            "print([m for m in ('torch', 'numpy') if m in sys.modules], file=sys.stderr)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stderr.strip() == "[]"
+    assert '"gradients"' in out.stdout and "∂J/∂b = 3·c" in out.stdout
+
+
 def test_package_exports():
     assert graphexplain.explain is explain
     assert issubclass(graphexplain.ParseError, graphexplain.GraphExplainError)

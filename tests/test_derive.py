@@ -310,3 +310,29 @@ def test_the_course_classification_program():
     assert e.evaluation.adjoints["z"] == pytest.approx(p - 1.0)  # σ(z) − y
     assert e.gradients["w"]["value"] == pytest.approx((p - 1.0) * 1.5)
     assert e.verification.ok is True
+
+
+# --- what a gradient costs (derive.cost), pinned on the seed's J ------------------------------
+
+
+def test_cost_of_the_seeds_j_counts_both_programs_and_naive_differentiation():
+    d = derive(build(parse("J(a,b,c) = 3(a+bc)")))
+    c = derive_module.cost(d)
+    # forward: b·c, a + v, 3·u (3 ops); gradient: dJ_db = dJ_dv·c, dJ_dc = dJ_dv·b (2 ops;
+    # the rest are copies); J = 3·(a + b·c) is a tree of 7 nodes, visited once per weight
+    assert c == {"nodes": 6, "edges": 5, "forward_ops": 3, "gradient_ops": 2,
+                 "ratio": 2 / 3, "weights": 3, "loss_tree_size": 7, "naive_visits": 21}
+    assert derive_module.count_ops(d.program.values()) == sum(
+        sympy.count_ops(e) for e in d.program.values()) == 2
+    assert derive_module.leaf_tree_sizes(d.graph, d.order) == {
+        "a": 1, "b": 1, "c": 1, "v": 3, "u": 5, "J": 7}
+
+
+def test_list_paths_stops_at_its_cap_and_the_program_knows_its_nodes():
+    G = build(parse("J = x*x + x*y"))  # x reaches J by two paths (x·x is one edge, used twice)
+    paths = derive_module.list_paths(G, "x", "J", 10)
+    assert sorted(map(tuple, paths)) == sorted(map(tuple, nx.all_simple_paths(G, "x", "J")))
+    assert len(paths) == 2 and derive_module.list_paths(G, "x", "J", 1) == paths[:1]
+    assert derive_module.list_paths(G, "x", "J", 0) == []
+    d = derive(G)
+    assert "x" in d.program and "J" in d.program and "nonsense" not in d.program

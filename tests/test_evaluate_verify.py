@@ -429,3 +429,16 @@ def test_numeric_path_sum_is_the_adjoint(text, raw_point):
         assert close(symbolic, ev.adjoints[leaf], 1e-8, 1e-8), (text, leaf)
         factored = derive.factored_path_sum(G, leaf, out)
         assert close(sym_value(factored, ev.values), ev.adjoints[leaf], 1e-8, 1e-8), (text, leaf)
+
+
+def test_backward_from_given_local_partials_gives_any_outputs_adjoints():
+    """evaluate.backward (a Jacobian's rows): the reverse sweep over given local values, for
+    the evaluation's own output and for an intermediate one."""
+    from graphexplain.evaluate import backward
+
+    G = build(parse("J = x*y + x"))  # u = x·y; J = u + x
+    ev = evaluate.evaluate(G, "J", {"x": 2, "y": 3})
+    assert backward(G, "J", ev.locals) == pytest.approx({"J": 1, "u": 1, "x": 4, "y": 2})
+    assert backward(G, "J", ev.locals) == pytest.approx(ev.adjoints)
+    # ∂u/∂x = y = 3, ∂u/∂y = x = 2; J is not upstream of u, so it has no adjoint
+    assert backward(G, "u", ev.locals) == pytest.approx({"u": 1, "x": 3, "y": 2})

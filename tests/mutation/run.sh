@@ -31,7 +31,8 @@ MODULES=("$@")
 # The fast tests of each module: the ones that exercise that stage directly.
 tests_for() {
     case "$1" in
-        ops)      echo tests/test_ops.py tests/test_evaluate_verify.py tests/test_layers.py ;;
+        ops)      echo tests/test_ops.py tests/test_ops_forms.py tests/test_evaluate_verify.py \
+                       tests/test_layers.py ;;
         parse)    echo tests/test_parse.py tests/test_roundtrip.py tests/test_graph.py ;;
         graph)    echo tests/test_graph.py tests/test_derive.py ;;
         derive)   echo tests/test_derive.py tests/test_evaluate_verify.py ;;
