@@ -223,9 +223,12 @@ FD_MAX_LEAVES = 64
 
 
 def sample(items: list, k: int) -> list:
-    """At most ``k`` items, evenly spread (deterministic: the same run checks the same ones)."""
+    """At most ``k`` items, evenly spread (deterministic: the same run checks the same ones):
+    the first and the last, and k − 2 between them; one item is the first."""
     if len(items) <= k:
         return list(items)
+    if k <= 1:
+        return list(items[:k])
     return [items[round(i * (len(items) - 1) / (k - 1))] for i in range(k)]
 
 

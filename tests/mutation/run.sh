@@ -13,7 +13,13 @@
 #      default profile in tests/conftest.py), so a mutant is killed or not, reproducibly;
 #   3. the score (killed / all), and the survivors, each shown as its diff.
 #
-# For the whole suite's coverage of the package instead: SUITE=1 (slow: the full suite).
+# For the whole suite's coverage of the package instead: SUITE=1 (slow: the full suite);
+# COVERAGE_ONLY=1 stops after the coverage report (no mutmut), e.g.
+#
+#     SUITE=1 COVERAGE_ONLY=1 tests/mutation/run.sh   # the package's coverage by the suite
+#
+# RERUN=1 reruns, in an existing WORK, only the mutants the last run did not kill, against the
+# tests as they are now (copied in again): tests were added to kill them.
 #
 # Environment: WORK (scratch folder, default /tmp/graphexplain-mutation), JOBS (mutmut's
 # --max-children, default 2), NICE (default 19), KEEP=1 to reuse a previous WORK (mutmut then
@@ -33,11 +39,15 @@ tests_for() {
     case "$1" in
         ops)      echo tests/test_ops.py tests/test_ops_forms.py tests/test_evaluate_verify.py \
                        tests/test_layers.py ;;
-        parse)    echo tests/test_parse.py tests/test_roundtrip.py tests/test_graph.py ;;
-        graph)    echo tests/test_graph.py tests/test_derive.py ;;
-        derive)   echo tests/test_derive.py tests/test_evaluate_verify.py ;;
-        evaluate) echo tests/test_evaluate_verify.py tests/test_pinned.py ;;
-        verify)   echo tests/test_evaluate_verify.py tests/test_pinned.py ;;
+        parse)    echo tests/test_parse.py tests/test_parse_details.py tests/test_roundtrip.py \
+                       tests/test_graph.py ;;
+        graph)    echo tests/test_graph.py tests/test_graph_details.py tests/test_derive.py ;;
+        derive)   echo tests/test_derive.py tests/test_derive_details.py \
+                       tests/test_evaluate_verify.py ;;
+        evaluate) echo tests/test_evaluate_verify.py tests/test_evaluate_details.py \
+                       tests/test_pinned.py ;;
+        verify)   echo tests/test_evaluate_verify.py tests/test_verify_details.py \
+                       tests/test_pinned.py ;;
         *) echo "unknown module '$1' (ops parse graph derive evaluate verify)" >&2; exit 2 ;;
     esac
 }
@@ -55,12 +65,19 @@ for m in "${MODULES[@]}"; do
 done
 
 # --- the scratch copy ---------------------------------------------------------------------------
-if [ "${KEEP:-0}" != 1 ] || [ ! -d "$WORK" ]; then
+if [ "${RERUN:-0}" = 1 ]; then
+    [ -d "$WORK/mutants" ] || { echo "RERUN=1 needs a previous run in $WORK" >&2; exit 2; }
+    # the tests as they are now, in the copy and in mutmut's own copy of it
+    for dest in "$WORK" "$WORK/mutants"; do
+        (cd "$ROOT" && tar --exclude=__pycache__ -cf - tests) | (cd "$dest" && tar -xf -)
+    done
+elif [ "${KEEP:-0}" != 1 ] || [ ! -d "$WORK" ]; then
     rm -rf "$WORK"
     mkdir -p "$WORK"
-    (cd "$ROOT" && tar --exclude=.venv --exclude=.git --exclude=mutants --exclude=out \
-        --exclude=__pycache__ --exclude=.hypothesis -cf - graphexplain tests examples \
-        pyproject.toml) | (cd "$WORK" && tar -xf -)
+    # the working tree as git sees it (tracked files and new ones not ignored): the whole
+    # suite (SUITE=1) reads the README, the seed's examples, the scripts and benchmarks
+    (cd "$ROOT" && git ls-files -z --cached --others --exclude-standard \
+        | tar --null -T - --ignore-failed-read -cf -) | (cd "$WORK" && tar -xf -)
 fi
 cd "$WORK"
 toml_list() { local out="" x; for x in "$@"; do out+="\"$x\", "; done; echo "[${out%, }]"; }
@@ -95,10 +112,19 @@ nice -n "$NICE" "$PY" -m coverage run --branch --source=graphexplain -m pytest -
 "$PY" -m coverage report --include="$(IFS=,; echo "${ONLY[*]}")" --skip-empty
 echo "   the whole package under these tests: $("$PY" -m coverage report --format=total)%"
 
+[ "${COVERAGE_ONLY:-0}" = 1 ] && exit 0
+
 # --- 2. mutmut ----------------------------------------------------------------------------------
 echo "== mutmut (nice $NICE, $JOBS job(s))"
+AGAIN=()
+if [ "${RERUN:-0}" = 1 ]; then  # only what the last run did not kill; a kill stays a kill
+    mapfile -t AGAIN < <("$ROOT/.venv/bin/mutmut" results 2>/dev/null \
+        | grep -E ": (survived|no tests|suspicious)" | sed -E 's/^ *//; s/: .*//')
+    echo "   again: ${#AGAIN[@]} mutants that were not killed, against the tests as they are now"
+fi
 start=$(date +%s)
-nice -n "$NICE" "$ROOT/.venv/bin/mutmut" run --max-children "$JOBS" > mutmut-run.log 2>&1 || {
+nice -n "$NICE" "$ROOT/.venv/bin/mutmut" run --max-children "$JOBS" "${AGAIN[@]}" \
+    > mutmut-run.log 2>&1 || {
     tail -30 mutmut-run.log; echo "mutmut failed" >&2; exit 1; }
 echo "   $(( $(date +%s) - start )) s"
 
@@ -112,8 +138,11 @@ total = s.get("total", 0)
 print("== score:", ", ".join(f"{k} {v}" for k, v in s.items()))
 tested = total - s.get("skipped", 0) - s.get("no_tests", 0) - s.get("not_checked", 0)
 if total:
-    print(f"   killed {killed} of {total} mutants: {100 * killed / total:.1f}%"
-          + (f" ({100 * killed / tested:.1f}% of the {tested} tested)" if tested != total else ""))
+    # a mutant that makes the tests hang (a timeout) is detected too, as mutmut counts it
+    detected = killed + s.get("timeout", 0)
+    print(f"   detected (killed or timed out) {detected} of {total} mutants: "
+          f"{100 * detected / total:.1f}% (killed alone {100 * killed / total:.1f}%)"
+          + (f"; {100 * detected / tested:.1f}% of the {tested} tested" if tested != total else ""))
 PYEOF
 echo "== survivors (mutmut show NAME for each diff; also in $WORK/survivors.txt)"
 "$ROOT/.venv/bin/mutmut" results > results.txt 2>&1 || true
