@@ -110,6 +110,14 @@ def test_backward_from_an_intermediate_reaches_only_its_ancestors():
     assert backward(G, "v", ev.locals) == {"v": 1.0, "y": 10.0}
 
 
+def test_evaluating_for_an_intermediate_output_gives_adjoints_of_its_ancestors_only():
+    """u = x·y inside f = u + x: every node gets a value, but only u, x and y an adjoint of u
+    (f comes after u, and is no gradient of it)."""
+    ev = evaluate(graph("f = x*y + x"), "u", {"x": 2.0, "y": 3.0})
+    assert ev.values == {"x": 2.0, "y": 3.0, "u": 6.0, "f": 8.0}
+    assert ev.adjoints == {"u": 1.0, "x": 3.0, "y": 2.0}
+
+
 def test_backward_uses_the_locals_it_is_given():
     G = graph("f = x*c + y*y", consts=["c"])
     locals_ = {("x", "u"): 0.5, ("c", "u"): 7.0, ("y", "v"): -4.0, ("u", "f"): 2.0,

@@ -336,6 +336,29 @@ def test_torch_values_for_an_output_of_constants_only_give_zero_gradients():
     assert grads == {"x": 0.0, "f": 0.0}
 
 
+def test_torch_values_when_a_group_mixes_node_and_constant_arguments():
+    """x² and 2ˣ are one pow group whose argument positions each hold x for one node and a
+    constant for the other; x, the only input, is all torch reads them from."""
+    G, out, ev = run("f = x**2 + 2**x", {"x": 1.5})
+    values, grads = torch_values(G, out, {"x": 1.5})
+    assert values == pytest.approx({"x": 1.5, "u": 2.25, "v": 2 ** 1.5, "f": 2.25 + 2 ** 1.5},
+                                   rel=1e-15, abs=0)
+    assert grads["x"] == pytest.approx(3.0 + 2 ** 1.5 * math.log(2), rel=1e-14)
+    assert grads["u"] == grads["v"] == grads["f"] == 1.0
+    check = verify.torch_check(G, out, ev)
+    assert check.ok is True and check.compared == 4
+
+
+def test_torch_check_of_an_intermediate_output_compares_only_what_it_depends_on():
+    """For u = x·y inside f = u + x, f is tracked by torch but is no gradient of u: the
+    reference holds u and its ancestors only, as the adjoints do."""
+    G = build(parse("f = x*y + x"))
+    ev = evaluate_at(G, "u", {"x": 2.0, "y": 3.0})
+    check = verify.torch_check(G, "u", ev)
+    assert check.reference == {"u": 1.0, "x": 3.0, "y": 2.0}
+    assert check.ok is True and check.compared == 3 and check.not_comparable == []
+
+
 def test_torch_check_is_named_torch():
     G, out, ev = run("J(a,b,c) = 3(a+bc)", {"a": 1.0, "b": 2.0, "c": 3.0})
     check = verify.torch_check(G, out, ev)
