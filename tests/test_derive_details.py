@@ -1,7 +1,9 @@
 """Details of graphexplain.derive pinned by mutation testing (mutmut): the order of the
 adjoints, adjoint names that clash with nodes, the path cap, the factored path sum left
-unevaluated in path order, path_nodes, and cost_table on graphs with unused or constant
-inputs. Each expected value is worked out by hand or with networkx."""
+unevaluated in path order, path_nodes, cost_table on graphs with unused or constant
+inputs, the size limits of the leaf-name expressions and formulas (and where factor_terms
+stops), the derivation's order and limits, and the progress bars' labels. Each expected
+value is worked out by hand or with networkx."""
 
 from __future__ import annotations
 
@@ -13,21 +15,27 @@ import networkx as nx
 import pytest
 import sympy
 
+import graphexplain.derive as derive_module
 from graphexplain.derive import (
+    FACTOR_TERMS_MAX_SIZE,
     PRINT_BUDGET,
+    _in_leaves,
     adjoint_name,
     adjoint_sweep,
     adjoints,
+    cost,
     cost_table,
     count_paths,
     derive,
     expr_size,
     factored_path_sum,
+    leaf_expressions,
     path_nodes,
     per_node_cap,
     stable_order,
+    to_leaf_names,
 )
-from graphexplain.graph import build, symbol
+from graphexplain.graph import add_leaf, add_op, build, new_graph, symbol
 from graphexplain.limits import Limits
 from graphexplain.parse import parse
 
@@ -297,3 +305,112 @@ def test_formula_keeps_a_constant_without_a_value_by_name():
     d = derive(G)
     assert d.leaves == ["a", "b"]
     assert d.formulas == {"a": 3, "b": 3 * c}
+
+
+def test_leaf_expressions_stop_past_the_size_limit():
+    """J = 2u, u = 3v, v = 5x: the printed sizes in leaf names, counted before anything is
+    built, are v: 3 (5*x), u: 1 + 1 + 3 = 5, J: 1 + 1 + 5 = 7; a node past max_size, or
+    above one, is None (every node still listed)."""
+    G = build(parse("J = 2*u; u = 3*v; v = 5*x"))
+    order = stable_order(G)
+    assert order == ["x", "v", "u", "J"]
+    x = symbol("x")
+    assert leaf_expressions(G, order, 7) == {"x": x, "v": 5 * x, "u": 15 * x, "J": 30 * x}
+    assert leaf_expressions(G, order, 6) == {"x": x, "v": 5 * x, "u": 15 * x, "J": None}
+    assert leaf_expressions(G, order, 5) == {"x": x, "v": 5 * x, "u": 15 * x, "J": None}
+    assert leaf_expressions(G, order, 4) == {"x": x, "v": 5 * x, "u": None, "J": None}
+    assert leaf_expressions(G, order, 4)["J"] is None
+
+
+def test_leaf_expression_of_a_product_of_intermediates_is_written_out():
+    G = build(parse("J = sin(w); w = u*v; u = a+b; v = a-b"))
+    exprs = leaf_expressions(G, stable_order(G), 100)
+    assert exprs["w"] == (a - b) * (a + b)
+    assert exprs["J"] == sympy.sin((a - b) * (a + b))
+    assert derive(G).formulas == {"a": 2 * a * sympy.cos((a - b) * (a + b)),
+                                  "b": -2 * b * sympy.cos((a - b) * (a + b))}
+
+
+def test_in_leaves_is_xreplace_for_products_of_any_length():
+    same = {a: a, b: b, c: c}
+    assert _in_leaves(a * b * c, same) == a * b * c
+    assert _in_leaves(a * b, same) == a * b and _in_leaves(a * b, same).args == (a, b)
+    assert _in_leaves(a * b, {a: c + 1, b: b}) == b * (c + 1)
+
+
+def test_to_leaf_names_measures_with_the_sizes_of_the_leaf_expressions():
+    """2u with u = 15x: size 1 + 1 + 3 = 5 (not 3, the size of 2u itself)."""
+    u, x = symbol("u"), symbol("x")
+    leaf_exprs = {"u": 15 * x, "x": x}
+    assert to_leaf_names(2 * u, leaf_exprs, 5) == 30 * x
+    assert to_leaf_names(2 * u, leaf_exprs, 4) is None
+    sizes: dict = {}
+    assert to_leaf_names(u * x, leaf_exprs, 100, sizes) == 15 * x**2
+    assert sizes == {"u": 3, "x": 1}  # remembered for the caller
+
+
+def test_to_leaf_names_pulls_out_common_factors():
+    u, x = symbol("u"), symbol("x")
+    out = to_leaf_names(2 * u, {"u": b + w * x - y}, 100)
+    assert type(out) is sympy.Mul and str(out) == "2*(b + w*x - y)"
+
+
+def test_to_leaf_names_factors_only_up_to_factor_terms_max_size():
+    """Σ 2·s_i plus one 2·s·t: 1 + 3n + 4 printed nodes; factored at 200, kept at 201."""
+    assert FACTOR_TERMS_MAX_SIZE == 200
+    s = [symbol(f"s{i}") for i in range(70)]
+    u = symbol("u")
+    for n, factored in ((65, True), (66, False)):
+        e = sympy.Add(*(2 * t for t in s[:n]), 2 * s[68] * s[69])
+        assert expr_size(e) == 1 + 3 * n + 4
+        out = to_leaf_names(u, {"u": e}, 10_000)
+        assert sympy.expand(out) == e
+        if factored:  # 2*(s0 + s1 + … + s68*s69)
+            assert type(out) is sympy.Mul and out.args == (2, sympy.Add(*s[:n], s[68] * s[69]))
+        else:
+            assert out == e and type(out) is sympy.Add, n
+
+
+def test_cost_ratio_of_a_one_operation_forward_program():
+    """J = sin(a): one operation forward, cos(a) in the gradient program: ratio 1."""
+    c_ = cost(derive(build(parse("J = sin(a)"))))
+    assert (c_["forward_ops"], c_["gradient_ops"], c_["ratio"]) == (1, 1, 1.0)
+
+
+def test_derivation_lists_nodes_in_insertion_order_reversed():
+    """a, b, v = ab, c, u = v + c, d, J = ud inserted in that order: networkx's own
+    topological order would put c and d before v; the derivation keeps insertion order."""
+    G = new_graph("J")
+    add_leaf(G, "a")
+    add_leaf(G, "b")
+    add_op(G, "v", "mul", ["a", "b"])
+    add_leaf(G, "c")
+    add_op(G, "u", "add", ["v", "c"])
+    add_leaf(G, "d")
+    add_op(G, "J", "mul", ["u", "d"])
+    assert list(nx.topological_sort(G)) == ["a", "b", "c", "d", "v", "u", "J"]
+    d = derive(G)
+    expected = ["J", "d", "u", "c", "v", "b", "a"]
+    assert d.order == expected[::-1]
+    assert list(d.adjoints) == list(d.contributions) == list(d.program) == expected
+    assert list(d.path_counts) == expected
+    assert d.formulas == {"a": b * symbol("d"), "b": a * symbol("d"), "c": symbol("d"),
+                          "d": a * b + c}
+
+
+def test_derivation_keeps_the_limits_it_was_given():
+    limits = Limits(max_paths=3)
+    assert derive(build(parse(SEED)), limits=limits).limits == limits
+    assert derive(build(parse(SEED)), limits=limits).limits != Limits()
+
+
+def test_progress_bars_are_labelled_adjoints_and_formulas(monkeypatch):
+    calls = []
+
+    def track(iterable, desc, total=None):
+        calls.append((desc, total))
+        return iterable
+
+    monkeypatch.setattr(derive_module, "track", track)
+    derive(build(parse(SEED)))
+    assert calls == [("adjoints", 6), ("formulas", None)]

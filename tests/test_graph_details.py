@@ -1,13 +1,15 @@
 """Details of graphexplain.graph pinned by mutation testing (mutmut): how typed names are
 resolved and what the messages say when they are not (the default ``what``, the computed
 node given a value, case and spacing in the suggestions, the length of the name list), a
-label's fallback to the node id, and complete_point with a constant that has a value."""
+label's fallback to the node id, complete_point with a constant that has a value, the
+messages for cycles and too many nodes, the labels of named numbers and aliases, and where
+the seed's names u and v go."""
 
 from __future__ import annotations
 
 import pytest
 
-from graphexplain.errors import PointError
+from graphexplain.errors import GraphError, LimitError, PointError
 from graphexplain.graph import (
     UnknownNameError,
     add_leaf,
@@ -22,6 +24,7 @@ from graphexplain.graph import (
     tracked,
     validate,
 )
+from graphexplain.limits import Limits
 from graphexplain.parse import parse
 
 LOSS = "L = -(y*log(σ(z)) + (1 - y)*log(1 - σ(z)))"
@@ -187,3 +190,67 @@ def test_complete_point_needs_no_value_for_a_constant_that_has_one():
     assert G.nodes["x"]["default"] == 3.0
     assert complete_point(G, None) == {"x": 3.0}
     assert complete_point(G, {"x": 5}) == {"x": 5.0}
+
+
+# --- build: errors, labels, names ------------------------------------------------------------
+
+
+def test_validate_names_the_cycle():
+    G = new_graph("a")
+    add_leaf(G, "x")
+    add_op(G, "a", "sin", ["x"])
+    add_op(G, "b", "sin", ["a"])
+    G.add_edge("b", "a", local=1)
+    with pytest.raises(GraphError, match="^the graph has a cycle: a → b$"):
+        validate(G)
+
+
+def test_statements_that_form_a_cycle_are_named_back_to_the_first():
+    with pytest.raises(GraphError, match="^the statements form a cycle: a → b → a$"):
+        build(parse("J = a + 1; a = b*2; b = a - 1"))
+
+
+def test_too_many_nodes_names_the_size_and_the_limit():
+    """J(a,b,c) = 3(a+bc): a, b, c, v, u, J are 6 nodes."""
+    with pytest.raises(LimitError) as info:
+        build(parse("J(a,b,c) = 3(a+bc)"), limits=Limits(max_nodes=5))
+    assert str(info.value) == ("a graph of 6 nodes exceeds the limit max_nodes=5; "
+                               "raise it with --limit max_nodes=N if this is intended")
+    assert len(build(parse("J(a,b,c) = 3(a+bc)"), limits=Limits(max_nodes=6))) == 6
+
+
+def test_named_numbers_and_aliases_keep_their_labels():
+    G = build(parse("y = w[1]^2; w[1] = 3"))  # the only input: an input with a default
+    assert G.nodes["w_1"]["kind"] == "input" and G.nodes["w_1"]["default"] == 3.0
+    assert G.nodes["w_1"]["label"] == "w[1]"
+    G = build(parse("J = x*k[1]; k[1] = 2"))  # a named constant
+    assert G.nodes["k_1"]["kind"] == "const" and G.nodes["k_1"]["label"] == "k[1]"
+    G = build(parse("J = 2*y[1]; y[1] = x"))  # an alias: an identity node
+    assert G.nodes["y_1"]["op"] == "identity" and G.nodes["y_1"]["label"] == "y[1]"
+
+
+def test_a_named_number_is_an_input_when_every_other_input_is_const():
+    """y = c·x², x = 3, c const: nothing else to differentiate, so x is an input whose
+    default is 3 (not a constant)."""
+    G = build(parse("y = c*x^2; x = 3"), consts=["c"])
+    assert G.nodes["c"]["kind"] == "const"
+    assert G.nodes["x"]["kind"] == "input" and G.nodes["x"]["default"] == 3.0
+    assert "value" not in G.nodes["x"]
+
+
+def test_seed_names_go_to_the_outermost_parts_past_an_alias():
+    """J = y is an alias (no unnamed part): u and v are the outermost parts of y."""
+    G = build(parse("J = y; y = 3*(a + b*c)"))
+    a, b, c = (symbol(n) for n in "abc")
+    assert [(n, G.nodes[n]["expr"]) for n in G] == [
+        ("a", a), ("b", b), ("c", c), ("v", b * c), ("u", a + symbol("v")),
+        ("y", 3 * symbol("u")), ("J", symbol("y"))]
+
+
+def test_seed_names_skip_a_part_already_named_in_a_later_statement():
+    """a + b is written in J and in y: named u from J, it is passed over in y, whose other
+    part c + d is v."""
+    G = build(parse("J = y*(a+b); y = (a+b)*(c+d)"))
+    assert [(n, str(G.nodes[n]["expr"])) for n in G] == [
+        ("a", "a"), ("b", "b"), ("c", "c"), ("d", "d"), ("u", "a + b"), ("v", "c + d"),
+        ("y", "u*v"), ("J", "u*y")]
