@@ -243,6 +243,8 @@ def test_a_folded_denominator_over_the_digit_limit():
     ("f = (-1)**(1/3) * x", ParseError, "the constant (-1)**(1/3) is not a real number; "
                                         "graphexplain works with real values (as torch's "
                                         "float64 does)"),
+    # not real either, though sympy cannot tell: it has no float64 value
+    ("f = (-2)**pi * x", ParseError, "the constant (-2)**pi has no real value"),
 ])
 def test_constants_that_are_not_real_numbers(text, error_type, message):
     error = refusal(text)
@@ -717,6 +719,8 @@ def test_a_raised_digit_limit_raises_pythons_own():
     ("f = 2 < x", "line 1, column 5: comparisons are not allowed"),
     ("f = ^2", "line 1, column 5: invalid syntax"),
     ("f = *x", "line 1, column 5: invalid syntax"),
+    ("f = 'a'", "line 1, column 5: strings are not allowed"),
+    ('f = x + "b"', "line 1, column 9: strings are not allowed"),
 ])
 def test_constructs_off_the_whitelist_are_named(text, message):
     assert str(refusal(text)) == message
@@ -898,3 +902,43 @@ def test_e_last_in_a_declared_program_is_an_unknown_name():
 ])
 def test_unclosed_call_and_the_repeated_right_side(text, message):
     assert str(refusal(text)) == message
+
+
+# --- shortened constants and expressions too deep for Python's parser -------------------------
+
+DIGITS_55 = "1234567890" * 5 + "12345"
+
+
+@pytest.mark.parametrize(("digits", "shown"), [
+    (DIGITS_55, f"exp({DIGITS_55})"),                    # 60 characters: shown whole
+    (DIGITS_55 + "6", f"exp({DIGITS_55}6"[:59] + "…"),   # 61: its first 59 and …
+], ids=["60", "61"])
+def test_a_constant_is_shown_whole_up_to_60_characters(digits, shown):
+    error = refusal(f"f = exp({digits})*x")
+    assert isinstance(error, LimitError)
+    assert str(error) == (f"the constant {shown} is too large for float64 (whose largest value "
+                          "is about 1.8e308)")
+
+
+def test_an_expression_too_deep_for_pythons_parser_is_a_limit_error():
+    # within max_depth and max_terms, but deeper than CPython's parser goes (about 6,000)
+    error = refusal("f = " + "-" * 7000 + "x", max_depth=20_000, max_terms=20_000)
+    assert isinstance(error, LimitError)
+    assert str(error) == ("the expression is too long or too deeply nested for Python's parser; "
+                          "split it into named statements (u = …; f = u + …)")
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    # no integer is written, but log(1.0) folds to the integer 0, which has no digits
+    ("f = x*log(1.0)", mul(n(0), X)),
+    ("f = x + sin(0.0)", X),
+])
+def test_a_digit_limit_of_zero_admits_the_integer_zero(text, want):
+    assert parse(text, limits=Limits(max_int_digits=0)).assignments[0].tree == want
+
+
+def test_a_digit_limit_of_zero_refuses_a_folded_integer():
+    # cos(pi) folds to -1: one digit
+    error = refusal("f = x*cos(pi)", max_int_digits=0)
+    assert isinstance(error, LimitError)
+    assert str(error) == DIGITS.format(0)
