@@ -27,7 +27,7 @@ from . import ops
 from .derive import Derivation
 from .derive import adjoints as derive_adjoints
 from .errors import GraphExplainError, ParseError
-from .graph import label, resolve, symbol
+from .graph import label, resolve, symbol, upstream
 from .parse import Apply, Num, Ref, parse
 from .parse import identifier as identifier_of
 
@@ -137,7 +137,7 @@ def sub_derivation(d: Derivation, top: str) -> Derivation:
     from .report import _per_derivation
 
     def make():
-        G = d.graph.subgraph(nx.ancestors(d.graph, top) | {top}).copy()
+        G = d.graph.subgraph(upstream(d.graph, top)).copy()
         G.graph["output"] = top
         return derive(G, top, d.limits)
 

@@ -25,7 +25,7 @@ from itertools import islice
 import networkx as nx
 import sympy
 
-from .graph import grad_leaves, symbol, tracked
+from .graph import grad_leaves, symbol, tracked, upstream
 from .limits import DEFAULT, Limits
 from .progress import track
 
@@ -290,7 +290,7 @@ class LazyPaths(Mapping):
         if self._cap <= 0 or leaf == out or out not in G:
             return list_paths(G, leaf, out, self._cap)
         if self._reach is None:
-            self._reach = nx.ancestors(G, out) | {out}
+            self._reach = upstream(G, out)
         if leaf not in self._reach:
             return []
         _first_paths(G, leaf, out, self._cap, self._reach, self._tails)
@@ -311,7 +311,7 @@ def path_product(G: nx.DiGraph, path: list[str]) -> sympy.Expr:
 def post_dominators(G: nx.DiGraph, target: str) -> dict[str, str]:
     """Immediate post-dominators w.r.t. ``target``: for each node v, the first node that
     every path from v to the target passes through (dominators of the reversed graph)."""
-    H = G.subgraph(nx.ancestors(G, target) | {target}).reverse(copy=False)
+    H = G.subgraph(upstream(G, target)).reverse(copy=False)
     return nx.immediate_dominators(H, target)
 
 
@@ -345,7 +345,7 @@ def factored_path_sum(G: nx.DiGraph, source: str, target: str, local=None,
     sources.
     """
     local = local or (lambda u, v: G.edges[u, v]["local"])
-    reach = reach if reach is not None else nx.ancestors(G, target) | {target}
+    reach = reach if reach is not None else upstream(G, target)
     if source not in reach:  # an input the output does not use (J(a,b) = 2a): no path
         return sympy.S.Zero
     ipdom = ipdom if ipdom is not None else post_dominators(G, target)

@@ -119,10 +119,16 @@ def tracked(G: nx.DiGraph, output: str | None = None) -> set[str]:
         if needs:
             out.add(n)
     if output is not None:
-        out &= nx.ancestors(G, output) | {output}
+        out &= upstream(G, output)
         # a declared input the output does not use: gradient 0 (torch's None)
         out |= {n for n in leaves(G) if G.nodes[n]["requires_grad"] and not G.out_degree(n)}
     return out
+
+
+def upstream(G: nx.DiGraph, output: str) -> set[str]:
+    """The nodes ``output`` depends on, itself included: the part of the graph its gradients
+    flow through."""
+    return nx.ancestors(G, output) | {output}
 
 
 def op_nodes(G: nx.DiGraph) -> list[str]:
@@ -220,7 +226,7 @@ def build(program: Program, consts: Iterable[str] = (), limits: Limits = DEFAULT
     """
     consts = _resolve_consts(program, consts)
     deps = _dependencies(program)
-    needed = nx.ancestors(deps, program.output) | {program.output}
+    needed = upstream(deps, program.output)
     assigned = program.assigned()
     order = [n for n in nx.topological_sort(deps) if n in needed and n in assigned]
     roots, temps, created = _intern(order, assigned)

@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass
 
 import networkx as nx
 
-from .graph import label, leaves
+from .graph import label, leaves, upstream
 from .i18n import _, ngettext
 from .printing import number
 
@@ -89,17 +89,12 @@ def check(G: nx.DiGraph, output: str | None = None, *, evaluation=None, spec=Non
     """
     output = output or G.graph["output"]
     values = _known_values(G, evaluation, spec if spec is not None else G.graph.get("mlp"))
-    upstream = _upstream(G, output)  # found once: three lints ask
-    notes = [*negative_loss(G, output, evaluation, upstream), *unused_inputs(G, output, upstream),
-             *weight_inputs(G), *_capped(target_range(G, output, values, upstream))]
+    reach = upstream(G, output)  # found once: three lints ask
+    notes = [*negative_loss(G, output, evaluation, reach), *unused_inputs(G, output, reach),
+             *weight_inputs(G), *_capped(target_range(G, output, values, reach))]
     if descent is not None:
         notes += not_converged(G, output, descent)
     return notes
-
-
-def _upstream(G: nx.DiGraph, output: str) -> set[str]:
-    """The nodes the output depends on, itself included."""
-    return nx.ancestors(G, output) | {output}
 
 
 def to_text(notes: Iterable[Note]) -> str:
@@ -193,11 +188,11 @@ def _negated(G: nx.DiGraph, n: str) -> str | None:
     return named[0] if len(named) == 1 and numbers == [-1] else None
 
 
-def _log_of_probability(G: nx.DiGraph, output: str, upstream: set[str] | None = None) -> bool:
+def _log_of_probability(G: nx.DiGraph, output: str, reach: set[str] | None = None) -> bool:
     """Whether the output is built from log p, for a probability p."""
-    upstream = _upstream(G, output) if upstream is None else upstream
+    reach = upstream(G, output) if reach is None else reach
     return any(G.nodes[n].get("op") == "log" and _is_probability(G, G.nodes[n]["args"][0])
-               for n in upstream if isinstance(G.nodes[n].get("args", (None,))[0], str))
+               for n in reach if isinstance(G.nodes[n].get("args", (None,))[0], str))
 
 
 def _sample_points(G: nx.DiGraph, count: int, seed: int = 0):
@@ -234,11 +229,11 @@ def _negative_value(G: nx.DiGraph, output: str, evaluation) -> tuple[float, dict
 
 
 def negative_loss(G: nx.DiGraph, output: str, evaluation=None,
-                  upstream: set[str] | None = None) -> list[Note]:
+                  reach: set[str] | None = None) -> list[Note]:
     """A loss that can be negative: named like a loss, or a cross-entropy-like log p."""
     if G.nodes[output]["kind"] != "op" or _matches(_LIKELIHOOD, G, output):
         return []
-    cross_entropy = _log_of_probability(G, output, upstream)
+    cross_entropy = _log_of_probability(G, output, reach)
     if not (cross_entropy or _named_like_a_loss(G, output)):
         return []
     found = _negative_value(G, output, evaluation)
@@ -263,9 +258,9 @@ def negative_loss(G: nx.DiGraph, output: str, evaluation=None,
 # --- inputs that nothing uses, and weights on the wrong neuron ---------------------------------
 
 
-def unused_inputs(G: nx.DiGraph, output: str, upstream: set[str] | None = None) -> list[Note]:
+def unused_inputs(G: nx.DiGraph, output: str, reach: set[str] | None = None) -> list[Note]:
     """Leaves with no path to the output: declared or drawn, but their gradient is 0."""
-    used = _upstream(G, output) if upstream is None else upstream
+    used = upstream(G, output) if reach is None else reach
     unused = [n for n in leaves(G) if n not in used]
     if not unused:
         return []
@@ -503,18 +498,18 @@ def _residuals(G: nx.DiGraph) -> Iterable[tuple[str, str, object]]:
 
 
 def target_range(G: nx.DiGraph, output: str, values: Mapping[str, float],
-                 upstream: set[str] | None = None) -> list[Note]:
+                 reach: set[str] | None = None) -> list[Note]:
     """Outputs whose activation or loss can't match the target (needs the targets' values)."""
-    upstream = _upstream(G, output) if upstream is None else upstream
+    reach = upstream(G, output) if reach is None else reach
     notes = []
     for n, op in G.nodes(data="op"):
-        if op in LOSS_OPS and n in upstream:
+        if op in LOSS_OPS and n in reach:
             pairs = _halves(G.nodes[n]["args"])
             notes += (_regression_targets(G, pairs, values, n, label(G, n)) if op == "mse" else
                       _bce_targets(G, n, pairs, values) if op == "bce_logits" else
                       _ce_targets(G, n, pairs, values))
     for v, p, y in _residuals(G):
-        if v in upstream:
+        if v in reach:
             notes += _regression_targets(G, [(p, y)], values, v, label(G, output))
     return notes
 

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-import networkx as nx
 import sympy
 
 from . import ops, printing
@@ -40,7 +39,7 @@ from .derive import (
     post_dominators,
     to_leaf_names,
 )
-from .graph import label, symbol
+from .graph import label, symbol, upstream
 from .i18n import N_, _, ngettext
 from .progress import track
 
@@ -316,7 +315,7 @@ def factored(d: Derivation, x: str, display: bool = False) -> sympy.Expr | None:
 
 def _reach(d: Derivation) -> set:
     """The nodes with a path to the output."""
-    return _per_derivation(d, "reach", lambda: nx.ancestors(d.graph, d.output) | {d.output})
+    return _per_derivation(d, "reach", lambda: upstream(d.graph, d.output))
 
 
 def _path_product(factors: list) -> sympy.Expr:

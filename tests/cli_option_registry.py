@@ -138,6 +138,11 @@ OPTIONS: dict[str, str] = {
 #: the reason is written, and test_exit_codes asserts the command's code agrees.
 CANNOT = "CANNOT: "
 
+# the commands that verify gradients: each exit code has the same test, run per command
+VERIFYING = {0: f"{EXIT}::test_exit_0", 1: f"{EXIT}::test_exit_1_is_an_internal_error_with_a_hint",
+             2: f"{EXIT}::test_exit_2_is_bad_input_in_one_line",
+             3: f"{EXIT}::test_exit_3_when_a_check_disagrees"}
+
 EXIT_CODES: dict[str, dict[int, str]] = {
     "graphexplain": {  # the top level: --version, --help, no command
         0: f"{EXIT}::test_top_level_exit_codes",
@@ -146,18 +151,7 @@ EXIT_CODES: dict[str, dict[int, str]] = {
         2: f"{EXIT}::test_top_level_exit_codes",
         3: CANNOT + "the top level checks nothing; only a command verifies gradients",
     },
-    "explain": {0: f"{EXIT}::test_exit_0", 1: f"{EXIT}::test_exit_1_is_an_internal_error_with_a_hint",
-                2: f"{EXIT}::test_exit_2_is_bad_input_in_one_line",
-                3: f"{EXIT}::test_exit_3_when_a_check_disagrees"},
-    "mlp": {0: f"{EXIT}::test_exit_0", 1: f"{EXIT}::test_exit_1_is_an_internal_error_with_a_hint",
-            2: f"{EXIT}::test_exit_2_is_bad_input_in_one_line",
-            3: f"{EXIT}::test_exit_3_when_a_check_disagrees"},
-    "torch": {0: f"{EXIT}::test_exit_0", 1: f"{EXIT}::test_exit_1_is_an_internal_error_with_a_hint",
-              2: f"{EXIT}::test_exit_2_is_bad_input_in_one_line",
-              3: f"{EXIT}::test_exit_3_when_a_check_disagrees"},
-    "demo": {0: f"{EXIT}::test_exit_0", 1: f"{EXIT}::test_exit_1_is_an_internal_error_with_a_hint",
-             2: f"{EXIT}::test_exit_2_is_bad_input_in_one_line",
-             3: f"{EXIT}::test_exit_3_when_a_check_disagrees"},
+    **{command: dict(VERIFYING) for command in ("explain", "mlp", "torch", "demo")},
     "fd-study": {0: f"{EXIT}::test_exit_0",
                  1: f"{EXIT}::test_exit_1_is_an_internal_error_with_a_hint",
                  2: f"{EXIT}::test_exit_2_is_bad_input_in_one_line",
